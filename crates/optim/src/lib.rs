@@ -1,0 +1,2 @@
+//! Optimizers (in progress).
+#![warn(missing_docs)]

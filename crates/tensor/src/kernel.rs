@@ -1,0 +1,137 @@
+//! The matrix-multiply kernel: `C ← α·A·B + β·C`, split into blocks of `C` that run in
+//! parallel on the rayon pool, each block computed by matrixmultiply's `sgemm`/`dgemm`
+//! (through ndarray's `general_mat_mul`, which hands it the views' strides as they are).
+//!
+//! Why split `C` and not `K`: a block of rows (or columns) of `C` depends on the whole of
+//! `K`, so every element is still computed by one sgemm call with the same summation
+//! order whatever the split. Results are therefore deterministic: identical bits for the
+//! same inputs and thread count (in fact for any thread count).
+//!
+//! Why strides matter: backprop needs `dA = dC·Bᵀ` and `dB = Aᵀ·dC`. `.t()` on an ndarray
+//! view swaps its strides without touching memory, and matrixmultiply packs panels from
+//! any strides, so transposed operands are never copied.
+//!
+//! Which split: rows of `C` (rows of `A`, each thread packs all of `B`) or columns of `C`
+//! (columns of `B`, each thread packs all of `A`). Packing is the overhead that is
+//! duplicated across threads, so we split the dimension whose *other* operand is cheaper
+//! to pack twice; see [`plan`] and the measured table in BENCHMARKS.md.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use rayon::prelude::*;
+
+use crate::Float;
+
+/// Products below this many flops (2·m·k·n) run on the calling thread: a rayon
+/// hand-off costs a few microseconds, as much as a 64×64×64 product.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// Block sizes are multiples of this, matrixmultiply's largest micro-kernel side (8×8 for
+/// sgemm on AVX2), so no block ends in a partial, masked micro-tile it could have avoided.
+const ALIGN: usize = 8;
+
+/// How a product is cut across threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// `Axis(0)`: blocks of rows of `C` (and `A`); `Axis(1)`: blocks of columns of `C` (and `B`).
+    pub axis: usize,
+    /// Number of blocks (1 means a single call on the current thread).
+    pub blocks: usize,
+}
+
+/// Chooses the split for an `m×k · k×n` product on `threads` threads.
+///
+/// Splitting rows makes every thread pack all of `B` (`k·n` elements); splitting columns
+/// makes every thread pack all of `A` (`m·k`). We duplicate the smaller packing work, and
+/// take as many blocks as threads: one block per thread keeps each thread's panels in its
+/// own cache, which measured faster than finer blocks with work stealing.
+pub fn plan(m: usize, k: usize, n: usize, threads: usize) -> Plan {
+    let flops = 2 * m * k * n;
+    if threads <= 1 || flops < PARALLEL_MIN_FLOPS {
+        return Plan { axis: 0, blocks: 1 };
+    }
+    let axis = if m * k <= k * n && n >= threads * ALIGN {
+        1
+    } else {
+        0
+    };
+    let len = if axis == 0 { m } else { n };
+    let blocks = threads.min(len.div_ceil(ALIGN)).max(1);
+    Plan { axis, blocks }
+}
+
+/// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides.
+///
+/// # Panics
+/// If the shapes do not agree (`matmul: ...` with both shapes).
+pub fn gemm<'a, T: Float>(
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "matmul: shapes do not agree: [{m}, {k}] · [{k2}, {n}] → {:?}",
+        c.shape()
+    );
+    let plan = plan(m, k, n, rayon::current_num_threads());
+    gemm_with_plan(alpha, a, b, beta, c, plan);
+}
+
+/// [`gemm`] with an explicit split (benchmarks compare splits with this).
+pub fn gemm_with_plan<'a, T: Float>(
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+    plan: Plan,
+) {
+    if plan.blocks <= 1 {
+        general_mat_mul(alpha, &a, &b, beta, &mut c);
+        return;
+    }
+    let len = c.len_of(Axis(plan.axis));
+    let chunk = len.div_ceil(plan.blocks).next_multiple_of(ALIGN).min(len);
+    // Pair each block of C with the slice of A (row split) or B (column split) it needs.
+    // Views are cheap to clone: narrowing a clone leaves the original untouched.
+    let narrow = |view: &ArrayView2<'a, T>, axis: usize, start: usize| {
+        let mut part = view.clone();
+        part.slice_axis_inplace(Axis(axis), Slice::from(start..(start + chunk).min(len)));
+        part
+    };
+    let jobs: Vec<_> = if plan.axis == 0 {
+        c.axis_chunks_iter_mut(Axis(0), chunk)
+            .enumerate()
+            .map(|(i, c)| (narrow(&a, 0, i * chunk), b.clone(), c))
+            .collect()
+    } else {
+        c.axis_chunks_iter_mut(Axis(1), chunk)
+            .enumerate()
+            .map(|(i, c)| (a.clone(), narrow(&b, 1, i * chunk), c))
+            .collect()
+    };
+    jobs.into_par_iter()
+        .for_each(|(a, b, mut c)| general_mat_mul(alpha, &a, &b, beta, &mut c));
+}
+
+/// `A·B` into a new row-major array.
+pub fn matmul<'a, T: Float>(a: ArrayView2<'a, T>, b: ArrayView2<'a, T>) -> Array2<T> {
+    let mut c = Array2::zeros((a.nrows(), b.ncols()));
+    gemm(T::one(), a, b, T::zero(), c.view_mut());
+    c
+}
+
+/// The textbook triple loop, in f64 accumulation: the reference the kernel is tested against.
+pub fn matmul_naive<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    assert_eq!(a.ncols(), b.nrows(), "matmul_naive: inner dims differ");
+    Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
+        let s: f64 = (0..a.ncols())
+            .map(|p| a[(i, p)].as_f64() * b[(p, j)].as_f64())
+            .sum();
+        T::of(s)
+    })
+}

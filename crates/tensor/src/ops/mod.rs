@@ -1,0 +1,147 @@
+//! The ops: one file each, with the math, the forward, the backward and the tests.
+//!
+//! | op | forward | backward (dy = ∂L/∂y) | reads |
+//! | --- | --- | --- | --- |
+//! | `a + b` | y = a + b (broadcast) | da = Σ↓ dy, db = Σ↓ dy | nothing |
+//! | `a - b` | y = a − b (broadcast) | da = Σ↓ dy, db = −Σ↓ dy | nothing |
+//! | `a * b` | y = a ⊙ b (broadcast) | da = Σ↓ dy ⊙ b, db = Σ↓ dy ⊙ a | inputs |
+//! | `a / b` | y = a ⊘ b (broadcast) | da = Σ↓ dy ⊘ b, db = −Σ↓ dy ⊙ y ⊘ b | inputs, output |
+//! | `-x` | y = −x | dx = −dy | nothing |
+//! | [`add_scalar`](Var::add_scalar) | y = x + c | dx = dy | nothing |
+//! | [`mul_scalar`](Var::mul_scalar) | y = c·x | dx = c·dy | nothing |
+//! | [`broadcast_to`](Var::broadcast_to) | y = x expanded | dx = Σ over expanded axes | nothing |
+//! | [`matmul`](Var::matmul) | C = A·B | dA = dC·Bᵀ, dB = Aᵀ·dC | inputs |
+//! | [`linear`](Var::linear) | y = x·Wᵀ + b (fused) | dx = dy·W, dW = dyᵀ·x, db = Σᵢ dy | inputs |
+//! | [`transpose`](Var::transpose) | y = xᵀ | dx = dyᵀ | nothing |
+//! | [`reshape`](Var::reshape) | y = x, new shape | dx = dy, old shape | nothing |
+//! | [`sum`](Var::sum), [`sum_axis`](Var::sum_axis) | y = Σ x | dx = dy broadcast back | nothing |
+//! | [`mean`](Var::mean), [`mean_axis`](Var::mean_axis) | composite: sum · 1/n | (from sum, mul_scalar) | — |
+//! | [`exp`](Var::exp) | y = eˣ | dx = dy ⊙ y | output |
+//! | [`log`](Var::log) | y = ln x | dx = dy ⊘ x | input |
+//! | [`sqrt`](Var::sqrt) | y = √x | dx = dy ⊘ 2y | output |
+//! | [`powf`](Var::powf) | y = xᵖ | dx = dy ⊙ p·xᵖ⁻¹ | input |
+//! | [`relu`](Var::relu) | y = max(x, 0) | dx = dy ⊙ [x > 0] | input |
+//! | [`leaky_relu`](Var::leaky_relu) | y = x or αx | dx = dy ⊙ (1 or α) | input |
+//! | [`tanh`](Var::tanh) | y = tanh x | dx = dy ⊙ (1 − y²) | output |
+//! | [`sigmoid`](Var::sigmoid) | y = 1/(1+e⁻ˣ) | dx = dy ⊙ y(1 − y) | output |
+//! | [`softplus`](Var::softplus) | y = ln(1 + eˣ) | dx = dy ⊙ σ(x) | input |
+//! | [`log_sigmoid`](Var::log_sigmoid) | y = ln σ(x) | dx = dy ⊙ σ(−x) | input |
+//! | [`logsumexp`](Var::logsumexp) | y = ln Σ eˣ along an axis | dx = dy ⊙ softmax(x) | input, output |
+//! | [`bce_with_logits`](Var::bce_with_logits) | ℓ = softplus(x) − t·x (fused) | dx = dy ⊙ (σ(x) − t), dt = −dy ⊙ x | inputs |
+//! | [`slice`](Var::slice) | y = x[.., a..b, ..] | dx = dy placed in zeros | nothing |
+//! | [`concat`](Var::concat) | y = [x₀ ; x₁ ; …] | dxᵢ = dy's i-th piece | nothing |
+//!
+//! "Σ↓" is [`sum_to_shape`](broadcast::sum_to_shape): a gradient is summed over the axes
+//! its input was broadcast along, so it comes back to the input's shape.
+//!
+//! ## Notation
+//! - `x`, `y`: input and output of a unary op; `a`, `b`: inputs of a binary op.
+//! - `dy` is ∂L/∂y and always has `y`'s shape; likewise `dx`, `da`, `db`.
+//! - Shapes are written `[rows, cols]`.
+
+use std::ops;
+
+use ndarray::Zip;
+
+use crate::{Backward, Float, Tensor, Var};
+
+mod add;
+mod bce_with_logits;
+pub mod broadcast;
+mod concat;
+mod div;
+mod exp;
+mod leaky_relu;
+mod linear;
+mod log;
+mod log_sigmoid;
+mod logsumexp;
+mod matmul;
+mod mean;
+mod mul;
+mod neg;
+mod powf;
+mod relu;
+mod reshape;
+mod scalar;
+mod sigmoid;
+mod slice;
+mod softplus;
+mod sqrt;
+mod sub;
+mod sum;
+mod tanh;
+mod transpose;
+
+/// Arrays at least this long are processed by elementwise ops on the rayon pool.
+const PARALLEL_MIN_LEN: usize = 1 << 16;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Records an elementwise op `y = f(x)`: the shared forward of exp, tanh, relu, ...
+    pub(crate) fn unary<B: Backward<T> + 'static>(
+        self,
+        name: &'static str,
+        f: impl Fn(T) -> T + Sync + Send,
+        backward: B,
+    ) -> Var<'t, T> {
+        let y = map(&self.value(), f);
+        self.tape.push(name, y, &[self.id], backward)
+    }
+}
+
+/// `f` applied to every element, in parallel for large arrays.
+pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
+    if x.len() >= PARALLEL_MIN_LEN {
+        Zip::from(x).par_map_collect(|&v| f(v))
+    } else {
+        x.mapv(f)
+    }
+}
+
+/// The shared backward of elementwise ops: `dx = dy ⊙ f'(x, y)`, computed in place in
+/// `dy`'s buffer (one pass, no allocation). `df` gets `(x, y)` and returns ∂y/∂x.
+pub(crate) fn chain<T: Float>(
+    mut dy: Tensor<T>,
+    x: &Tensor<T>,
+    y: &Tensor<T>,
+    df: impl Fn(T, T) -> T + Sync + Send,
+) -> Tensor<T> {
+    let zip = Zip::from(&mut dy).and(x).and(y);
+    if x.len() >= PARALLEL_MIN_LEN {
+        zip.par_for_each(|d, &x, &y| *d *= df(x, y));
+    } else {
+        zip.for_each(|d, &x, &y| *d *= df(x, y));
+    }
+    dy
+}
+
+// Scalar operator sugar: `x * 0.5`, `x - 1.0`. The Var-Var operators (`a + b`, `a * b`,
+// `-x`, ...) are implemented in their op's own file.
+
+impl<'t, T: Float> ops::Add<T> for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn add(self, c: T) -> Self::Output {
+        self.add_scalar(c)
+    }
+}
+
+impl<'t, T: Float> ops::Sub<T> for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn sub(self, c: T) -> Self::Output {
+        self.add_scalar(-c)
+    }
+}
+
+impl<'t, T: Float> ops::Mul<T> for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn mul(self, c: T) -> Self::Output {
+        self.mul_scalar(c)
+    }
+}
+
+impl<'t, T: Float> ops::Div<T> for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn div(self, c: T) -> Self::Output {
+        self.mul_scalar(T::one() / c)
+    }
+}

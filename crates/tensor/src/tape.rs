@@ -1,0 +1,355 @@
+//! The tape: a Wengert list of every value computed, and the reverse sweep over it.
+//!
+//! Each op appends one [`Node`] holding its value, the ids of its inputs and a small
+//! struct that knows its derivative (a [`Backward`] rule). Because nodes are only ever
+//! appended, an input always has a smaller id than the node that uses it, so walking the
+//! list backwards *is* a reverse topological order: no graph search, no sorting.
+//!
+//! ```text
+//! forward:  %0 = param x   %1 = param w   %2 = matmul(%0, %1)   %3 = sum(%2)
+//! backward: dL/d%3 = 1 → dL/d%2 → dL/d%0, dL/d%1        (ids visited 3, 2, 1, 0)
+//! ```
+
+use std::cell::{Cell, Ref, RefCell};
+use std::fmt;
+
+use ndarray::ArrayD;
+
+use crate::Float;
+
+/// Plain n-dimensional data with no history: an ndarray array.
+pub type Tensor<T = f32> = ArrayD<T>;
+
+/// The derivative of one op: given the upstream gradient, the gradients of its inputs.
+///
+/// Implementors are the `<Op>Backward` structs that live next to each op's forward
+/// code. They hold only non-tensor settings (an axis, a slope); the tape hands them the
+/// forward values they need, so "what does backward read?" is visible in the signature.
+pub trait Backward<T: Float>: fmt::Debug {
+    /// Returns `dL/d input_i` for every input, given `dy = dL/dy` (which has `y`'s shape).
+    ///
+    /// `inputs` and `y` are the forward values. `dy` is owned so a rule can reuse its
+    /// buffer for the result. Where `needs[i]` is false, return `None` for input `i`:
+    /// nobody wants that gradient, and skipping it can save a whole matrix product.
+    fn backward(
+        &self,
+        inputs: &[&Tensor<T>],
+        y: &Tensor<T>,
+        dy: Tensor<T>,
+        needs: &[bool],
+    ) -> Vec<Option<Tensor<T>>>;
+}
+
+/// One entry of the tape.
+struct Node<T: Float> {
+    value: Tensor<T>,
+    /// Op name for printing (`"param"`, `"constant"`, `"matmul"`, ...).
+    name: &'static str,
+    parents: Vec<usize>,
+    /// A parameter, or an op with at least one input that requires a gradient.
+    requires_grad: bool,
+    /// The derivative, kept only when the node requires a gradient.
+    backward: Option<Box<dyn Backward<T>>>,
+}
+
+/// A tape that records operations on [`Var`]s for reverse-mode differentiation.
+///
+/// Create one per training step (or [`reset`](Tape::reset) and reuse it), bind the
+/// parameters with [`param`](Tape::param) and the data with [`constant`](Tape::constant),
+/// compute, then call [`backward`](Tape::backward).
+pub struct Tape<T: Float = f32> {
+    // RefCell because `Var` is a shared, Copy handle: many Vars append to one tape.
+    nodes: RefCell<Vec<Node<T>>>,
+    grad_enabled: Cell<bool>,
+}
+
+/// A handle to a value on a [`Tape`]. It is `Copy`, so model code reads like math.
+///
+/// The lifetime ties it to its tape: the borrow checker rejects a `Var` that outlives it.
+#[derive(Clone, Copy)]
+pub struct Var<'t, T: Float = f32> {
+    pub(crate) tape: &'t Tape<T>,
+    pub(crate) id: usize,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape that records gradients.
+    pub fn new() -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            grad_enabled: Cell::new(true),
+        }
+    }
+
+    /// An empty tape that records no derivatives (evaluation): parameters are bound as
+    /// constants, so no op keeps a backward rule and [`backward`](Tape::backward) has
+    /// nothing to do. Values still live on the tape until it is dropped or reset.
+    pub fn no_grad() -> Self {
+        let tape = Self::new();
+        tape.grad_enabled.set(false);
+        tape
+    }
+
+    /// Whether [`param`](Tape::param) creates leaves that require gradients.
+    pub fn is_grad_enabled(&self) -> bool {
+        self.grad_enabled.get()
+    }
+
+    /// Number of nodes recorded so far.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// True when nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every node but keeps the list's capacity, to reuse the tape next step.
+    /// Taking `&mut self` guarantees that no `Var` of the old graph is still alive.
+    pub fn reset(&mut self) {
+        self.nodes.get_mut().clear();
+    }
+
+    /// Binds a parameter (copied onto the tape): a leaf whose gradient is wanted.
+    pub fn param(&self, value: &Tensor<T>) -> Var<'_, T> {
+        self.param_owned(value.clone())
+    }
+
+    /// Like [`param`](Tape::param) but moves the array in; get it back with
+    /// [`take_value`](Tape::take_value) after `backward` to avoid any copy.
+    pub fn param_owned(&self, value: Tensor<T>) -> Var<'_, T> {
+        let requires_grad = self.is_grad_enabled();
+        self.push_node(Node {
+            value,
+            name: "param",
+            parents: Vec::new(),
+            requires_grad,
+            backward: None,
+        })
+    }
+
+    /// Binds a constant (data, noise): a leaf with no gradient.
+    pub fn constant(&self, value: &Tensor<T>) -> Var<'_, T> {
+        self.constant_owned(value.clone())
+    }
+
+    /// Like [`constant`](Tape::constant) but moves the array in.
+    pub fn constant_owned(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_node(Node {
+            value,
+            name: "constant",
+            parents: Vec::new(),
+            requires_grad: false,
+            backward: None,
+        })
+    }
+
+    /// Moves a node's value out (leaving an empty array), e.g. to hand a parameter
+    /// bound with [`param_owned`](Tape::param_owned) back to its model.
+    pub fn take_value(&self, var: Var<'_, T>) -> Tensor<T> {
+        let empty = Tensor::from_shape_vec(vec![0], Vec::new()).expect("an empty array");
+        std::mem::replace(&mut self.nodes.borrow_mut()[var.id].value, empty)
+    }
+
+    /// Appends the result of an op. `backward` is boxed and kept only if some input
+    /// requires a gradient; ops on constants alone record no derivative at all.
+    pub(crate) fn push<B: Backward<T> + 'static>(
+        &self,
+        name: &'static str,
+        value: Tensor<T>,
+        parents: &[usize],
+        backward: B,
+    ) -> Var<'_, T> {
+        let requires_grad = {
+            let nodes = self.nodes.borrow();
+            parents.iter().any(|&p| nodes[p].requires_grad)
+        };
+        let backward = requires_grad.then(|| Box::new(backward) as Box<dyn Backward<T>>);
+        self.push_node(Node {
+            value,
+            name,
+            parents: parents.to_vec(),
+            requires_grad,
+            backward,
+        })
+    }
+
+    fn push_node(&self, node: Node<T>) -> Var<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        Var {
+            tape: self,
+            id: nodes.len() - 1,
+        }
+    }
+
+    /// Borrows the value of node `id`.
+    pub(crate) fn value(&self, id: usize) -> Ref<'_, Tensor<T>> {
+        Ref::map(self.nodes.borrow(), |nodes| &nodes[id].value)
+    }
+
+    /// Reverse-mode differentiation of a scalar `loss` with respect to every leaf that
+    /// requires a gradient.
+    ///
+    /// # Panics
+    /// If `loss` has more than one element.
+    pub fn backward(&self, loss: Var<'_, T>) -> Gradients<T> {
+        let len = self.value(loss.id).len();
+        assert_eq!(
+            len, 1,
+            "backward: the loss must be a scalar, it has {len} elements"
+        );
+        let seed = Tensor::from_elem(self.value(loss.id).raw_dim(), T::one());
+        self.backward_with(loss, seed)
+    }
+
+    /// Reverse sweep from any output, seeded with `dy = dL/d output` (a vector-Jacobian
+    /// product). `backward(loss)` is this with `dy = 1`; [`gradcheck`](crate::gradcheck)
+    /// uses it with random weights.
+    ///
+    /// # Panics
+    /// If `dy`'s shape differs from the output's.
+    pub fn backward_with(&self, output: Var<'_, T>, dy: Tensor<T>) -> Gradients<T> {
+        let nodes = self.nodes.borrow();
+        let out = output.id;
+        assert_eq!(
+            dy.shape(),
+            nodes[out].value.shape(),
+            "backward_with: seed shape differs from the output's"
+        );
+        let mut grads: Vec<Option<Tensor<T>>> = (0..=out).map(|_| None).collect();
+        if nodes[out].requires_grad {
+            grads[out] = Some(dy);
+        }
+        // Parents always have smaller ids, so by the time we reach a node, every node
+        // that used it has already added its contribution: its gradient is complete.
+        for id in (0..=out).rev() {
+            let node = &nodes[id];
+            let Some(rule) = &node.backward else { continue }; // a leaf keeps its gradient
+            let Some(dy) = grads[id].take() else { continue }; // not on a path to the output; take() frees it
+            let inputs: Vec<&Tensor<T>> = node.parents.iter().map(|&p| &nodes[p].value).collect();
+            let needs: Vec<bool> = node
+                .parents
+                .iter()
+                .map(|&p| nodes[p].requires_grad)
+                .collect();
+            let dxs = rule.backward(&inputs, &node.value, dy, &needs);
+            for ((&parent, dx), need) in node.parents.iter().zip(dxs).zip(needs) {
+                if let (Some(dx), true) = (dx, need) {
+                    accumulate(&mut grads[parent], dx, &nodes[parent].value, node.name);
+                }
+            }
+        }
+        Gradients { grads }
+    }
+}
+
+/// Adds a gradient contribution: the first one is moved in (no zero-fill, no copy), the
+/// next ones are added in place. A value used twice thus gets both contributions.
+fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, dx: Tensor<T>, value: &Tensor<T>, op: &str) {
+    assert_eq!(
+        dx.shape(),
+        value.shape(),
+        "backward of {op}: gradient shape differs from its input's (a bug in the rule)"
+    );
+    match slot {
+        None => *slot = Some(dx),
+        Some(g) => *g += &dx,
+    }
+}
+
+/// The result of [`Tape::backward`]: the gradient of every leaf that required one.
+pub struct Gradients<T: Float = f32> {
+    grads: Vec<Option<Tensor<T>>>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// The gradient with respect to `var`, if it has one (it is a parameter on a path to
+    /// the loss).
+    pub fn get(&self, var: Var<'_, T>) -> Option<&Tensor<T>> {
+        self.grads.get(var.id).and_then(Option::as_ref)
+    }
+
+    /// Moves the gradient with respect to `var` out.
+    pub fn take(&mut self, var: Var<'_, T>) -> Option<Tensor<T>> {
+        self.grads.get_mut(var.id).and_then(Option::take)
+    }
+
+    /// The gradient with respect to `var`, or zeros of its shape when the loss does not
+    /// depend on it (a parameter that is bound but unused still gets a gradient).
+    pub fn wrt(&mut self, var: Var<'_, T>) -> Tensor<T> {
+        self.take(var)
+            .unwrap_or_else(|| Tensor::zeros(var.value().raw_dim()))
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// The tape this value lives on.
+    pub fn tape(self) -> &'t Tape<T> {
+        self.tape
+    }
+
+    /// Position on the tape (`%id` in the printed graph).
+    pub fn id(self) -> usize {
+        self.id
+    }
+
+    /// Borrows the value. Drop the borrow before recording more ops on this tape.
+    pub fn value(&self) -> Ref<'t, Tensor<T>> {
+        self.tape.value(self.id)
+    }
+
+    /// A copy of the value.
+    pub fn to_tensor(self) -> Tensor<T> {
+        self.value().clone()
+    }
+
+    /// The value's shape.
+    pub fn shape(self) -> Vec<usize> {
+        self.value().shape().to_vec()
+    }
+
+    /// The single element of a scalar (any shape with one element).
+    ///
+    /// # Panics
+    /// If the value has more than one element.
+    pub fn item(self) -> T {
+        let value = self.value();
+        assert_eq!(value.len(), 1, "item: value has shape {:?}", value.shape());
+        *value.iter().next().expect("one element")
+    }
+}
+
+/// Prints the graph, one node per line: `%4 = matmul(%2, %3)  [128, 400]  grad`.
+impl<T: Float> fmt::Display for Tape<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (id, node) in self.nodes.borrow().iter().enumerate() {
+            let inputs: Vec<String> = node.parents.iter().map(|p| format!("%{p}")).collect();
+            let call = if inputs.is_empty() {
+                node.name.to_string()
+            } else {
+                format!("{}({})", node.name, inputs.join(", "))
+            };
+            let grad = if node.requires_grad {
+                "  requires grad"
+            } else {
+                ""
+            };
+            writeln!(f, "%{id} = {call:<28} {:?}{grad}", node.value.shape())?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Float> fmt::Debug for Var<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Var(%{}, {:?})", self.id, self.shape())
+    }
+}
