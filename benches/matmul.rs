@@ -1,1 +1,155 @@
-fn main() {}
+//! Matrix-multiply throughput (GFLOP/s = 2·m·k·n / s) on the VAE's shapes, in the
+//! layouts backprop uses, and on large squares.
+//!
+//! `cargo bench --bench matmul` compares our rayon-parallel kernel with matrixmultiply
+//! on one thread. `MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading`
+//! measures matrixmultiply's own threading instead (the feature would otherwise nest
+//! its threads inside our blocks). `just bench` runs both. A table with each figure as
+//! a fraction of the measured FMA peak is printed at the end.
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use ndarray::{Array2, ArrayView2};
+use tensor::kernel;
+
+#[path = "support/peak.rs"]
+mod peak;
+
+/// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`.
+const VAE_SHAPES: [(usize, usize, usize); 5] = [
+    (128, 784, 400),
+    (128, 400, 784),
+    (784, 128, 400),
+    (400, 128, 784),
+    (128, 400, 20),
+];
+const SQUARES: [usize; 3] = [512, 1024, 2048];
+
+/// How the operands are stored: `nn` plain, `nt` B stored `[n,k]` and read as Bᵀ
+/// (forward of a linear layer), `tn` A stored `[k,m]` read as Aᵀ (weight gradients).
+const LAYOUTS: [&str; 3] = ["nn", "nt", "tn"];
+
+fn operands(m: usize, k: usize, n: usize, layout: &str) -> (Array2<f32>, Array2<f32>) {
+    let a = if layout == "tn" { (k, m) } else { (m, k) };
+    let b = if layout == "nt" { (n, k) } else { (k, n) };
+    let fill = |(i, j): (usize, usize)| ((i * 31 + j * 17) % 23) as f32 / 23.0 - 0.5;
+    (
+        Array2::from_shape_fn(a, fill),
+        Array2::from_shape_fn(b, fill),
+    )
+}
+
+fn views<'a>(
+    a: &'a Array2<f32>,
+    b: &'a Array2<f32>,
+    layout: &str,
+) -> (ArrayView2<'a, f32>, ArrayView2<'a, f32>) {
+    let a = if layout == "tn" { a.t() } else { a.view() };
+    let b = if layout == "nt" { b.t() } else { b.view() };
+    (a, b)
+}
+
+fn bench_matmul(c: &mut Criterion) {
+    let mut cases: Vec<(usize, usize, usize, &str)> = Vec::new();
+    for &(m, k, n) in &VAE_SHAPES {
+        cases.extend(LAYOUTS.iter().map(|&l| (m, k, n, l)));
+    }
+    cases.extend(SQUARES.iter().map(|&s| (s, s, s, "nn")));
+
+    let mut group = c.benchmark_group("matmul");
+    for (m, k, n, layout) in cases {
+        let (a_store, b_store) = operands(m, k, n, layout);
+        let (a, b) = views(&a_store, &b_store, layout);
+        let mut out = Array2::<f32>::zeros((m, n));
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        group.sample_size(if m * k * n > 1 << 28 { 10 } else { 30 });
+        let shape = format!("{m}x{k}x{n}/{layout}");
+        if cfg!(feature = "mm-threading") {
+            group.bench_function(
+                BenchmarkId::new("matrixmultiply-threading", &shape),
+                |bench| bench.iter(|| ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut out)),
+            );
+        } else {
+            group.bench_function(BenchmarkId::new("ours", &shape), |bench| {
+                bench.iter(|| kernel::gemm(1.0, a, b, 0.0, out.view_mut()))
+            });
+            group.bench_function(
+                BenchmarkId::new("matrixmultiply-1-thread", &shape),
+                |bench| {
+                    let one = kernel::Plan { axis: 0, blocks: 1 };
+                    bench.iter(|| kernel::gemm_with_plan(1.0, a, b, 0.0, out.view_mut(), one))
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+/// Reads criterion's saved estimates back and prints GFLOP/s and % of peak per case.
+fn print_table(peak1: f64, peak: f64) {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("../criterion/matmul");
+    let mut rows = Vec::new();
+    let impls = [
+        "ours",
+        "matrixmultiply-1-thread",
+        "matrixmultiply-threading",
+    ];
+    for imp in impls {
+        let Ok(dirs) = std::fs::read_dir(root.join(imp)) else {
+            continue;
+        };
+        for shape in dirs.flatten() {
+            let file = shape.path().join("new/estimates.json");
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let Some(ns) = median_ns(&text) else { continue };
+            let name = shape.file_name().to_string_lossy().replace('_', "/");
+            let dims: Vec<f64> = name
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .split('x')
+                .filter_map(|d| d.parse().ok())
+                .collect();
+            if dims.len() == 3 {
+                let gflops = 2.0 * dims[0] * dims[1] * dims[2] / ns;
+                rows.push((name, imp, gflops));
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+    println!(
+        "\nFMA peak: {peak1:.1} GFLOP/s on 1 thread, {peak:.1} on {} threads",
+        rayon::current_num_threads()
+    );
+    println!(
+        "| m×k×n / layout | implementation | GFLOP/s (median) | % of peak |\n|---|---|---|---|"
+    );
+    for (name, imp, g) in rows {
+        let p = if imp == "matrixmultiply-1-thread" {
+            peak1
+        } else {
+            peak
+        };
+        println!("| {name} | {imp} | {g:.1} | {:.0} % |", 100.0 * g / p);
+    }
+}
+
+/// The median point estimate (ns) from criterion's `estimates.json`.
+fn median_ns(json: &str) -> Option<f64> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let peak1 = peak::fma_peak_gflops(1);
+    let peak = peak::fma_peak_gflops(rayon::current_num_threads());
+    println!(
+        "FMA peak: {peak1:.1} GFLOP/s on 1 thread, {peak:.1} on {} threads",
+        rayon::current_num_threads()
+    );
+    let mut c = Criterion::default().configure_from_args();
+    bench_matmul(&mut c);
+    c.final_summary();
+    print_table(peak1, peak);
+}

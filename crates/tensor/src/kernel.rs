@@ -24,7 +24,7 @@ use crate::Float;
 
 /// Products below this many flops (2·m·k·n) run on the calling thread: a rayon
 /// hand-off costs a few microseconds, as much as a 64×64×64 product.
-pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
 /// Block sizes are multiples of this, matrixmultiply's largest micro-kernel side (8×8 for
 /// sgemm on AVX2), so no block ends in a partial, masked micro-tile it could have avoided.
@@ -42,15 +42,18 @@ pub struct Plan {
 /// Chooses the split for an `m×k · k×n` product on `threads` threads.
 ///
 /// Splitting rows makes every thread pack all of `B` (`k·n` elements); splitting columns
-/// makes every thread pack all of `A` (`m·k`). We duplicate the smaller packing work, and
-/// take as many blocks as threads: one block per thread keeps each thread's panels in its
-/// own cache, which measured faster than finer blocks with work stealing.
+/// makes every thread pack all of `A` (`m·k`). We duplicate the smaller packing work
+/// (columns when `m ≤ n`), unless the column blocks would be narrower than
+/// [`MIN_COLUMN_BLOCK`] (e.g. the 20-wide latent layer), where the micro-kernel's
+/// panels would be mostly edge. One block per thread: each keeps its packed panels in
+/// its own core's cache, which measured faster than finer blocks with work stealing
+/// (BENCHMARKS.md has the comparison).
 pub fn plan(m: usize, k: usize, n: usize, threads: usize) -> Plan {
     let flops = 2 * m * k * n;
     if threads <= 1 || flops < PARALLEL_MIN_FLOPS {
         return Plan { axis: 0, blocks: 1 };
     }
-    let axis = if m * k <= k * n && n >= threads * ALIGN {
+    let axis = if m <= n && n / threads >= MIN_COLUMN_BLOCK {
         1
     } else {
         0
@@ -59,6 +62,9 @@ pub fn plan(m: usize, k: usize, n: usize, threads: usize) -> Plan {
     let blocks = threads.min(len.div_ceil(ALIGN)).max(1);
     Plan { axis, blocks }
 }
+
+/// Narrowest column block worth a thread of its own.
+pub const MIN_COLUMN_BLOCK: usize = 64;
 
 /// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides.
 ///

@@ -1,5 +1,16 @@
-//! The VAE (in progress).
+//! # vae: a variational autoencoder on MNIST
+//!
+//! Data (IDX files), the model and its loss (the negative ELBO), training, evaluation,
+//! pictures, checkpoints and the command-line program, built on the [`tensor`] engine
+//! and the [`optim`] optimizers.
+
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod tensor_file;
+
+pub use error::{Error, Result};
 
 /// Command-line entry point.
 pub mod cli {
