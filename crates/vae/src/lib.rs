@@ -7,10 +7,15 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod data;
 mod error;
+pub mod idx;
+pub mod loss;
+pub mod model;
 pub mod tensor_file;
 
 pub use error::{Error, Result};
+pub use model::{Activation, ModelConfig, Vae};
 
 /// Command-line entry point.
 pub mod cli {

@@ -36,25 +36,26 @@ impl<T: Float> TensorFile<T> {
         let metadata = header.metadata().clone().unwrap_or_default();
         let mut tensors = BTreeMap::new();
         for (name, view) in parsed.tensors() {
-            let values: Vec<T> =
-                match view.dtype() {
-                    Dtype::F32 => view
-                        .data()
-                        .chunks_exact(4)
-                        .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64))
-                        .collect(),
-                    Dtype::F64 => view
-                        .data()
-                        .chunks_exact(8)
-                        .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
-                        .collect(),
-                    other => return Err(Error::invalid(
+            let values: Vec<T> = match view.dtype() {
+                Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64))
+                    .collect(),
+                Dtype::F64 => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+                    .collect(),
+                other => {
+                    return Err(Error::invalid(
                         path,
                         format!(
                             "tensor '{name}' has dtype {other:?}; only F32 and F64 are supported"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             let tensor = Tensor::from_shape_vec(view.shape().to_vec(), values)
                 .map_err(|e| Error::invalid(path, format!("tensor '{name}': {e}")))?;
             tensors.insert(name, tensor);

@@ -1,0 +1,298 @@
+//! The model: an MLP encoder `x → (μ, log σ²)` and an MLP decoder `z → logits`.
+//!
+//! ```text
+//! encoder:  h = act(x·W₁ᵀ + b₁) → … → μ = h·W_μᵀ + b_μ,  logvar = h·W_σᵀ + b_σ
+//! sample:   z = μ + exp(½·logvar) ⊙ ε,  ε ~ N(0, I)      (ε is an input: see loss.rs)
+//! decoder:  h = act(z·V₁ᵀ + c₁) → … → logits = h·V_outᵀ + c_out
+//! ```
+//! Layers are stored as PyTorch's `nn.Linear` stores them (weight `[out, in]`, bias
+//! `[out]`) and named as PyTorch's state dict would name them, so checkpoints load there.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::Rng;
+use tensor::{Float, Tape, Tensor, Var};
+
+/// The hidden-layer nonlinearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// max(x, 0)
+    Relu,
+    /// tanh x
+    Tanh,
+    /// 1/(1 + e⁻ˣ)
+    Sigmoid,
+    /// ln(1 + eˣ)
+    Softplus,
+    /// x or 0.01·x (PyTorch's default slope)
+    LeakyRelu,
+}
+
+impl Activation {
+    /// Applies the activation on the tape.
+    pub fn apply<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
+        match self {
+            Activation::Relu => x.relu(),
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Softplus => x.softplus(),
+            Activation::LeakyRelu => x.leaky_relu(T::of(0.01)),
+        }
+    }
+
+    /// The names accepted by [`FromStr`] and written in checkpoints.
+    pub const NAMES: [&'static str; 5] = ["relu", "tanh", "sigmoid", "softplus", "leaky_relu"];
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = [
+            Activation::Relu,
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Activation::Softplus,
+            Activation::LeakyRelu,
+        ]
+        .iter()
+        .position(|a| a == self)
+        .expect("listed");
+        f.write_str(Self::NAMES[i])
+    }
+}
+
+impl FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "relu" => Ok(Activation::Relu),
+            "tanh" => Ok(Activation::Tanh),
+            "sigmoid" => Ok(Activation::Sigmoid),
+            "softplus" => Ok(Activation::Softplus),
+            "leaky_relu" => Ok(Activation::LeakyRelu),
+            other => Err(format!(
+                "unknown activation '{other}' (expected one of {})",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// The architecture: what a checkpoint's metadata records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Pixels per image (784 for MNIST).
+    pub input_dim: usize,
+    /// Encoder hidden sizes; the decoder uses them in reverse.
+    pub hidden: Vec<usize>,
+    /// Size of z.
+    pub latent: usize,
+    /// Hidden-layer nonlinearity.
+    pub activation: Activation,
+}
+
+impl Default for ModelConfig {
+    /// The canonical PyTorch example: 784-400-20, ReLU.
+    fn default() -> Self {
+        ModelConfig {
+            input_dim: 784,
+            hidden: vec![400],
+            latent: 20,
+            activation: Activation::Relu,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Every parameter's name and shape, in the model's fixed order.
+    pub fn param_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let mut shapes = Vec::new();
+        let mut layer = |name: String, inp: usize, out: usize| {
+            shapes.push((format!("{name}.weight"), vec![out, inp]));
+            shapes.push((format!("{name}.bias"), vec![out]));
+        };
+        let mut inp = self.input_dim;
+        for (i, &h) in self.hidden.iter().enumerate() {
+            layer(format!("encoder.hidden.{i}"), inp, h);
+            inp = h;
+        }
+        layer("encoder.mu".into(), inp, self.latent);
+        layer("encoder.logvar".into(), inp, self.latent);
+        let mut inp = self.latent;
+        for (i, &h) in self.hidden.iter().rev().enumerate() {
+            layer(format!("decoder.hidden.{i}"), inp, h);
+            inp = h;
+        }
+        layer("decoder.out".into(), inp, self.input_dim);
+        shapes
+    }
+
+    /// Number of scalar parameters (652,824 for 784-400-20).
+    pub fn param_count(&self) -> usize {
+        self.param_shapes()
+            .iter()
+            .map(|(_, s)| s.iter().product::<usize>())
+            .sum()
+    }
+}
+
+/// A VAE's parameters, in the order of [`ModelConfig::param_shapes`].
+#[derive(Clone, Debug)]
+pub struct Vae<T: Float = f32> {
+    /// The architecture.
+    pub config: ModelConfig,
+    /// Parameters by position; names come from the config.
+    pub params: Vec<Tensor<T>>,
+}
+
+/// The forward pass's values on a tape.
+pub struct Output<'t, T: Float> {
+    /// Mean of q(z|x), `[batch, latent]`.
+    pub mu: Var<'t, T>,
+    /// Log-variance of q(z|x), `[batch, latent]`.
+    pub logvar: Var<'t, T>,
+    /// The sampled code, `[batch, latent]`.
+    pub z: Var<'t, T>,
+    /// Bernoulli logits of p(x|z), `[batch, input_dim]`.
+    pub logits: Var<'t, T>,
+}
+
+impl<T: Float> Vae<T> {
+    /// A model initialised like PyTorch's `nn.Linear`: weights and biases uniform in
+    /// ±1/√fan_in.
+    pub fn new<R: Rng>(config: ModelConfig, rng: &mut R) -> Self {
+        let mut fan_in = 1;
+        let params = config
+            .param_shapes()
+            .into_iter()
+            .map(|(_, shape)| {
+                if shape.len() == 2 {
+                    fan_in = shape[1]; // a bias shares the fan-in of the weight before it
+                }
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                Tensor::from_shape_fn(shape, |_| T::of(rng.gen_range(-bound..bound)))
+            })
+            .collect();
+        Vae { config, params }
+    }
+
+    /// Parameter names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.config
+            .param_shapes()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Binds the parameters to `tape` by moving them in (no copy); hand them back with
+    /// [`unbind`](Vae::unbind) once the tape is done with them.
+    pub fn bind<'t>(&mut self, tape: &'t Tape<T>) -> Vec<Var<'t, T>> {
+        self.params
+            .iter_mut()
+            .map(|p| tape.param_owned(std::mem::take(p)))
+            .collect()
+    }
+
+    /// Moves the parameters back from the tape.
+    pub fn unbind(&mut self, tape: &Tape<T>, vars: &[Var<'_, T>]) {
+        for (p, &v) in self.params.iter_mut().zip(vars) {
+            *p = tape.take_value(v);
+        }
+    }
+
+    /// Binds copies of the parameters (for evaluation, where the model stays borrowed).
+    pub fn bind_copies<'t>(&self, tape: &'t Tape<T>) -> Vec<Var<'t, T>> {
+        self.params.iter().map(|p| tape.param(p)).collect()
+    }
+
+    /// The encoder: `x [batch, input_dim]` → `(mu, logvar)`.
+    pub fn encode<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
+        let act = self.config.activation;
+        let mut h = x;
+        let mut p = params.chunks(2);
+        for _ in &self.config.hidden {
+            let layer = p.next().expect("an encoder layer");
+            h = act.apply(h.linear(layer[0], layer[1]));
+        }
+        let mu = p.next().expect("the mu head");
+        let logvar = p.next().expect("the logvar head");
+        (h.linear(mu[0], mu[1]), h.linear(logvar[0], logvar[1]))
+    }
+
+    /// The decoder: `z [batch, latent]` → logits `[batch, input_dim]`.
+    pub fn decode<'t>(&self, params: &[Var<'t, T>], z: Var<'t, T>) -> Var<'t, T> {
+        let act = self.config.activation;
+        let skip = 2 * (self.config.hidden.len() + 2); // the encoder's parameters
+        let mut p = params[skip..].chunks(2);
+        let mut h = z;
+        for _ in &self.config.hidden {
+            let layer = p.next().expect("a decoder layer");
+            h = act.apply(h.linear(layer[0], layer[1]));
+        }
+        let out = p.next().expect("the output layer");
+        h.linear(out[0], out[1])
+    }
+
+    /// Encoder, reparameterization `z = mu + exp(logvar/2) ⊙ eps`, decoder.
+    pub fn forward<'t>(
+        &self,
+        params: &[Var<'t, T>],
+        x: Var<'t, T>,
+        eps: Var<'t, T>,
+    ) -> Output<'t, T> {
+        let (mu, logvar) = self.encode(params, x);
+        let z = mu + logvar.mul_scalar(T::of(0.5)).exp() * eps;
+        let logits = self.decode(params, z);
+        Output {
+            mu,
+            logvar,
+            z,
+            logits,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn canonical_model_has_pytorchs_parameter_count() {
+        assert_eq!(ModelConfig::default().param_count(), 652_824);
+        let names: Vec<String> = ModelConfig::default()
+            .param_shapes()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names[0], "encoder.hidden.0.weight");
+        assert_eq!(names.last().unwrap(), "decoder.out.bias");
+    }
+
+    #[test]
+    fn init_is_uniform_within_one_over_sqrt_fan_in() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let model = Vae::<f64>::new(ModelConfig::default(), &mut rng);
+        let (w, b) = (&model.params[0], &model.params[1]); // fan_in 784
+        let bound = 1.0 / 28.0;
+        assert!(w.iter().chain(b.iter()).all(|v| v.abs() < bound));
+        assert!(
+            w.iter().any(|v| v.abs() > 0.9 * bound),
+            "the whole range is used"
+        );
+        let head = &model.params[3]; // encoder.mu.bias: fan_in 400
+        assert!(head.iter().all(|v| v.abs() < 0.05) && head.iter().any(|v| v.abs() > 0.04));
+    }
+
+    #[test]
+    fn activation_names_round_trip() {
+        for name in Activation::NAMES {
+            assert_eq!(name.parse::<Activation>().unwrap().to_string(), name);
+        }
+        assert!("gelu"
+            .parse::<Activation>()
+            .unwrap_err()
+            .contains("unknown activation 'gelu'"));
+    }
+}
