@@ -7,21 +7,17 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
+pub mod cli;
 pub mod data;
 mod error;
+pub mod eval;
 pub mod idx;
+pub mod images;
 pub mod loss;
 pub mod model;
 pub mod tensor_file;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use model::{Activation, ModelConfig, Vae};
-
-/// Command-line entry point.
-pub mod cli {
-    /// Runs the program; returns the exit code.
-    pub fn main() -> i32 {
-        eprintln!("vae: training is not implemented yet");
-        1
-    }
-}
