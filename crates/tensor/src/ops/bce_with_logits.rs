@@ -12,10 +12,9 @@
 //! takes ln 0 = −∞ once σ saturates (|x| ≳ 17 in f32) and would allocate six
 //! `[batch, pixels]` arrays; this is one pass forward and one backward.
 
-use ndarray::Zip;
-
 use super::sigmoid::sigmoid;
 use super::softplus::softplus;
+use super::{map2, update2};
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -34,9 +33,7 @@ impl<'t, T: Float> Var<'t, T> {
                 x.shape(),
                 t.shape()
             );
-            Zip::from(&*x)
-                .and(&*t)
-                .map_collect(|&x, &t| softplus(x) - t * x)
+            map2(&x, &t, |x, t| softplus(x) - t * x)
         };
         self.tape.push(
             "bce_with_logits",
@@ -61,15 +58,12 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
         let (x, t) = (inputs[0], inputs[1]);
         let dt = needs[1].then(|| {
             let mut dt = dy.clone();
-            Zip::from(&mut dt).and(x).for_each(|d, &x| *d = -*d * x);
+            update2(&mut dt, x, t, |d, x, _t| -d * x);
             dt
         });
         let dx = needs[0].then(|| {
             let mut dx = dy;
-            Zip::from(&mut dx)
-                .and(x)
-                .and(t)
-                .for_each(|d, &x, &t| *d *= sigmoid(x) - t);
+            update2(&mut dx, x, t, |d, x, t| d * (sigmoid(x) - t));
             dx
         });
         vec![dx, dt]

@@ -74,7 +74,7 @@ mod tanh;
 mod transpose;
 
 /// Arrays at least this long are processed by elementwise ops on the rayon pool.
-const PARALLEL_MIN_LEN: usize = 1 << 16;
+pub(crate) const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Records an elementwise op `y = f(x)`: the shared forward of exp, tanh, relu, ...
@@ -106,13 +106,38 @@ pub(crate) fn chain<T: Float>(
     y: &Tensor<T>,
     df: impl Fn(T, T) -> T + Sync + Send,
 ) -> Tensor<T> {
-    let zip = Zip::from(&mut dy).and(x).and(y);
-    if x.len() >= PARALLEL_MIN_LEN {
-        zip.par_for_each(|d, &x, &y| *d *= df(x, y));
-    } else {
-        zip.for_each(|d, &x, &y| *d *= df(x, y));
-    }
+    update2(&mut dy, x, y, |d, x, y| d * df(x, y));
     dy
+}
+
+/// `f(a, b)` for every pair of elements of two equally shaped arrays, into a new array;
+/// in parallel for large arrays.
+pub(crate) fn map2<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Tensor<T> {
+    let zip = Zip::from(a).and(b);
+    if a.len() >= PARALLEL_MIN_LEN {
+        zip.par_map_collect(|&a, &b| f(a, b))
+    } else {
+        zip.map_collect(|&a, &b| f(a, b))
+    }
+}
+
+/// `d ← f(d, a, b)` elementwise, in place; in parallel for large arrays.
+pub(crate) fn update2<T: Float>(
+    d: &mut Tensor<T>,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    f: impl Fn(T, T, T) -> T + Sync + Send,
+) {
+    let zip = Zip::from(d).and(a).and(b);
+    if a.len() >= PARALLEL_MIN_LEN {
+        zip.par_for_each(|d, &a, &b| *d = f(*d, a, b));
+    } else {
+        zip.for_each(|d, &a, &b| *d = f(*d, a, b));
+    }
 }
 
 // Scalar operator sugar: `x * 0.5`, `x - 1.0`. The Var-Var operators (`a + b`, `a * b`,

@@ -1,0 +1,37 @@
+//! One full training step of the canonical VAE (784-400-20, ReLU): forward, backward
+//! and Adam, at batch 128 and 1024, reported as samples per second.
+//!
+//! `cargo bench --bench train_step`. The batch is real MNIST (the first images of the
+//! bundled training set), the noise is seeded; the step is exactly what `vae train` runs.
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use rand::SeedableRng;
+use vae::data::{load_folder, Pixels};
+use vae::train::{normal_noise, Trainer};
+use vae::{ModelConfig, Vae};
+
+fn bench_train_step(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
+    let (train, _) = load_folder(&dir).expect("the bundled MNIST loads");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut group = c.benchmark_group("train_step");
+    for batch in [128usize, 1024] {
+        let model = Vae::<f32>::new(ModelConfig::default(), &mut rng);
+        let mut trainer = Trainer::new(model, 1e-3);
+        let indices: Vec<usize> = (0..batch).collect();
+        let x = train.batch(&indices, Pixels::Scaled, &mut rng).into_dyn();
+        let eps = normal_noise(batch, 20, &mut rng).into_dyn();
+        group.throughput(Throughput::Elements(batch as u64));
+        group.sample_size(if batch > 512 { 20 } else { 50 });
+        group.bench_function(BenchmarkId::new("784-400-20", batch), |b| {
+            b.iter(|| trainer.step(x.clone(), eps.clone(), 1.0))
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench_train_step(&mut c);
+    c.final_summary();
+}
