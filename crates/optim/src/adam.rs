@@ -139,32 +139,31 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             },
         );
 
+        // The moment updates (with either kind of decay), shared by both variants.
+        let moments = |p: &mut T, g: T, m: &mut T, v: &mut T| {
+            let g = g + l2 * *p;
+            *p *= shrink;
+            *m = b1 * *m + one_minus_b1 * g;
+            *v = b2 * *v + one_minus_b2 * g * g;
+        };
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             let (m, v) = (&mut self.m[i], &mut self.v[i]);
             if c.amsgrad {
+                // AMSGrad needs a fifth array: a second pass keeps zip4's shape.
+                zip4(p, g, m, v, moments);
                 let v_max = &mut self.v_max[i];
-                // AMSGrad needs a fifth array; a two-pass update keeps zip4's shape.
-                zip4(p, g, m, v, |p, g, m, v| {
-                    let g = g + l2 * *p;
-                    *p = *p * shrink;
-                    *m = b1 * *m + one_minus_b1 * g;
-                    *v = b2 * *v + one_minus_b2 * g * g;
-                });
                 ndarray::Zip::from(&mut **p)
                     .and(&*m)
                     .and(&*v)
                     .and(v_max)
                     .for_each(|p, &m, &v, v_max| {
                         *v_max = v_max.max(v);
-                        *p = *p - step_size * m / (v_max.sqrt() / correction2_sqrt + eps);
+                        *p -= step_size * m / (v_max.sqrt() / correction2_sqrt + eps);
                     });
             } else {
                 zip4(p, g, m, v, |p, g, m, v| {
-                    let g = g + l2 * *p;
-                    *p = *p * shrink;
-                    *m = b1 * *m + one_minus_b1 * g;
-                    *v = b2 * *v + one_minus_b2 * g * g;
-                    *p = *p - step_size * *m / (v.sqrt() / correction2_sqrt + eps);
+                    moments(p, g, m, v);
+                    *p -= step_size * *m / (v.sqrt() / correction2_sqrt + eps);
                 });
             }
         }

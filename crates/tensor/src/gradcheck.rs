@@ -176,8 +176,8 @@ where
         report.probes += 1;
         report.max_abs_error = report.max_abs_error.max(abs);
         report.max_rel_error = report.max_rel_error.max(rel);
-        if !(excess <= 1.0) {
-            report.failures += 1; // also catches NaN
+        if excess.is_nan() || excess > 1.0 {
+            report.failures += 1;
         }
         if excess > worst_excess || excess.is_nan() {
             worst_excess = if excess.is_nan() {

@@ -103,21 +103,20 @@ pub fn gemm_with_plan<'a, T: Float>(
     let len = c.len_of(Axis(plan.axis));
     let chunk = len.div_ceil(plan.blocks).next_multiple_of(ALIGN).min(len);
     // Pair each block of C with the slice of A (row split) or B (column split) it needs.
-    // Views are cheap to clone: narrowing a clone leaves the original untouched.
-    let narrow = |view: &ArrayView2<'a, T>, axis: usize, start: usize| {
-        let mut part = view.clone();
+    // Views are Copy: narrowing a copy leaves the original untouched.
+    let narrow = |mut part: ArrayView2<'a, T>, axis: usize, start: usize| {
         part.slice_axis_inplace(Axis(axis), Slice::from(start..(start + chunk).min(len)));
         part
     };
     let jobs: Vec<_> = if plan.axis == 0 {
         c.axis_chunks_iter_mut(Axis(0), chunk)
             .enumerate()
-            .map(|(i, c)| (narrow(&a, 0, i * chunk), b.clone(), c))
+            .map(|(i, c)| (narrow(a, 0, i * chunk), b, c))
             .collect()
     } else {
         c.axis_chunks_iter_mut(Axis(1), chunk)
             .enumerate()
-            .map(|(i, c)| (a.clone(), narrow(&b, 1, i * chunk), c))
+            .map(|(i, c)| (a, narrow(b, 1, i * chunk), c))
             .collect()
     };
     jobs.into_par_iter()

@@ -153,8 +153,10 @@ pub struct TrainingState {
 
 /// Writes the training state (atomically).
 pub fn save_training_state(path: &Path, state: &TrainingState) -> Result<()> {
-    let mut file = TensorFile::<f32>::default();
-    file.tensors = state.optimizer.tensors.iter().cloned().collect();
+    let mut file = TensorFile::<f32> {
+        tensors: state.optimizer.tensors.iter().cloned().collect(),
+        ..Default::default()
+    };
     file.metadata
         .insert("format".into(), "vae-training-state-v1".into());
     file.metadata

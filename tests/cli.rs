@@ -1,0 +1,101 @@
+//! The `vae` program's handling of bad input: every error names the flag or file and
+//! the problem, and exits non-zero without a panic.
+
+use std::process::Command;
+
+fn vae(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let (code, out, _) = vae(&["--help"]);
+    assert_eq!(code, 0);
+    for sub in ["train", "eval", "sample", "reconstruct"] {
+        assert!(out.contains(sub), "{out}");
+    }
+    let (_, out, _) = vae(&["eval", "--help"]);
+    assert!(
+        out.contains("--iw-samples") && out.contains("--json"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_missing_checkpoint_is_named() {
+    let (code, _, err) = vae(&["eval", "--checkpoint", "no/such/checkpoint.safetensors"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no/such/checkpoint.safetensors") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_data_folder_is_named() {
+    let (code, _, err) = vae(&[
+        "train",
+        "--data",
+        "no/such/folder",
+        "--epochs",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no/such/folder") && err.contains("not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_settings_name_the_flag() {
+    let (code, _, err) = vae(&[
+        "train",
+        "--hidden",
+        "400,0",
+        "--quiet",
+        "--out",
+        "target/cli-test-run",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--hidden"), "{err}");
+    let (code, _, err) = vae(&[
+        "train",
+        "--activation",
+        "gelu",
+        "--quiet",
+        "--out",
+        "target/cli-test-run",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--activation") && err.contains("unknown activation 'gelu'"),
+        "{err}"
+    );
+    let (code, _, err) = vae(&["train", "--epochs", "ten"]);
+    assert_eq!(code, 2, "clap rejects a malformed number");
+    assert!(err.contains("--epochs"), "{err}");
+}
+
+#[test]
+fn a_garbage_checkpoint_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.safetensors");
+    std::fs::write(&path, b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}").unwrap();
+    let (code, _, err) = vae(&["sample", "--checkpoint", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("garbage.safetensors") && err.contains("not a valid safetensors"),
+        "{err}"
+    );
+}
