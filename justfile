@@ -1,0 +1,50 @@
+# Recipes for the common jobs. `just --list` shows them; install just with `cargo install just`.
+# Nothing here is required: each recipe is one cargo command you can run by hand.
+
+# Train a VAE; arguments pass through, e.g. `just train --epochs 20 --out runs/long`.
+train *ARGS:
+    cargo run --release -- train {{ARGS}}
+
+# Evaluate a checkpoint on the test set, e.g. `just eval runs/default/checkpoint.safetensors --iw-samples 5000`.
+eval CHECKPOINT="runs/default/checkpoint.safetensors" *ARGS:
+    cargo run --release -- eval --checkpoint {{CHECKPOINT}} {{ARGS}}
+
+# Write a grid of generated digits.
+sample CHECKPOINT="runs/default/checkpoint.safetensors" OUT="samples.png":
+    cargo run --release -- sample --checkpoint {{CHECKPOINT}} --out {{OUT}}
+
+# Write test images over their reconstructions.
+reconstruct CHECKPOINT="runs/default/checkpoint.safetensors" OUT="reconstructions.png":
+    cargo run --release -- reconstruct --checkpoint {{CHECKPOINT}} --out {{OUT}}
+
+# The test suite (what CI runs, besides fmt and clippy).
+test:
+    cargo test --workspace --release
+
+# The property suites with many more cases (every op, random compositions, the ELBO, the kernel).
+gradcheck CASES="2000":
+    PROPTEST_CASES={{CASES}} cargo test --workspace --release
+
+# Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam.
+bench:
+    cargo bench --bench matmul
+    MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading
+    cargo bench --bench train_step
+    cargo bench --bench adam
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lints as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# API documentation (target/doc/tensor/index.html is the place to start).
+doc:
+    cargo doc --workspace --no-deps
+
+# What CI runs.
+ci:
+    bash .ci/run
