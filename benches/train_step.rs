@@ -4,6 +4,8 @@
 //! `cargo bench --bench train_step`. The batch is real MNIST (the first images of the
 //! bundled training set), the noise is seeded; the step is exactly what `vae train` runs.
 
+use std::time::Instant;
+
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use vae::data::{load_folder, Pixels};
@@ -14,6 +16,9 @@ fn bench_train_step(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
     let (train, _) = load_folder(&dir).expect("the bundled MNIST loads");
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a thread pool");
     let mut group = c.benchmark_group("train_step");
     for batch in [128usize, 1024] {
         let model = Vae::<f32>::new(ModelConfig::default(), &mut rng);
@@ -24,7 +29,16 @@ fn bench_train_step(c: &mut Criterion) {
         group.throughput(Throughput::Elements(batch as u64));
         group.sample_size(if batch > 512 { 20 } else { 50 });
         group.bench_function(BenchmarkId::new("784-400-20", batch), |b| {
-            b.iter(|| trainer.step(x.clone(), eps.clone(), 1.0))
+            // Timed from inside the pool, as `vae train` runs (see vae::cli).
+            b.iter_custom(|iters| {
+                pool.install(|| {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        trainer.step(x.clone(), eps.clone(), 1.0);
+                    }
+                    start.elapsed()
+                })
+            })
         });
     }
     group.finish();

@@ -35,6 +35,14 @@ pub trait Float:
 
     /// Widens to `f64` (exact for both types).
     fn as_f64(self) -> f64;
+
+    /// eˣ on hot paths. `f32`: a vectorizable polynomial within 3e-7 relative that
+    /// saturates outside [−87, 88] (see [`fastmath`](crate::fastmath)); `f64`: libm's exact `exp`.
+    fn exp_fast(self) -> Self;
+
+    /// ln x for positive, normal `x` on hot paths. `f32`: a vectorizable polynomial
+    /// within 3e-7 relative; `f64`: libm's exact `ln`.
+    fn ln_fast(self) -> Self;
 }
 
 impl Float for f32 {
@@ -45,6 +53,14 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
+    #[inline(always)]
+    fn exp_fast(self) -> Self {
+        crate::fastmath::exp_f32(self)
+    }
+    #[inline(always)]
+    fn ln_fast(self) -> Self {
+        crate::fastmath::ln_f32(self)
+    }
 }
 
 impl Float for f64 {
@@ -54,5 +70,13 @@ impl Float for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn exp_fast(self) -> Self {
+        self.exp()
+    }
+    #[inline(always)]
+    fn ln_fast(self) -> Self {
+        self.ln()
     }
 }

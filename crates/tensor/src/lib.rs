@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod fastmath;
 pub mod float;
 pub mod gradcheck;
 pub mod kernel;

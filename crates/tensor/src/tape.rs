@@ -25,7 +25,7 @@ pub type Tensor<T = f32> = ArrayD<T>;
 /// Implementors are the `<Op>Backward` structs that live next to each op's forward
 /// code. They hold only non-tensor settings (an axis, a slope); the tape hands them the
 /// forward values they need, so "what does backward read?" is visible in the signature.
-pub trait Backward<T: Float>: fmt::Debug {
+pub trait Backward<T: Float>: fmt::Debug + Send + Sync {
     /// Returns `dL/d input_i` for every input, given `dy = dL/dy` (which has `y`'s shape).
     ///
     /// `inputs` and `y` are the forward values. `dy` is owned so a rule can reuse its

@@ -16,14 +16,14 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// Numerically stable σ(x) for one number (also used by softplus, log_sigmoid, BCE).
+/// Numerically stable σ(x) for one number (also used by softplus, log_sigmoid, BCE):
+/// with `e = e^(−|x|) ≤ 1`, σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.
+/// Branch-free (a select), so loops over it vectorize.
+#[inline(always)]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
+    let e = (-x.abs()).exp_fast();
+    let numerator = if x >= T::zero() { T::one() } else { e };
+    numerator / (T::one() + e)
 }
 
 #[derive(Debug)]
