@@ -10,10 +10,12 @@
 //! ```
 //! Reads both inputs in backward. Why fused: the composite `−(t·ln σ(x) + (1−t)·ln(1−σ(x)))`
 //! takes ln 0 = −∞ once σ saturates (|x| ≳ 17 in f32) and would allocate six
-//! `[batch, pixels]` arrays; this is one pass forward and one backward.
+//! `[batch, pixels]` arrays; this is one pass forward and one backward, with the
+//! vectorizable `exp` and `ln` of [`crate::fastmath`] (exact libm ones in f64). A NaN
+//! logit still gives a NaN loss, through the `t·x` term.
 
-use super::sigmoid::sigmoid;
-use super::softplus::softplus;
+use super::sigmoid::sigmoid_fast;
+use super::softplus::softplus_fast;
 use super::{map2, update2};
 use crate::{Backward, Float, Tensor, Var};
 
@@ -33,7 +35,7 @@ impl<'t, T: Float> Var<'t, T> {
                 x.shape(),
                 t.shape()
             );
-            map2(&x, &t, |x, t| softplus(x) - t * x)
+            map2(&x, &t, |x, t| softplus_fast(x) - t * x)
         };
         self.tape.push(
             "bce_with_logits",
@@ -63,7 +65,7 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
         });
         let dx = needs[0].then(|| {
             let mut dx = dy;
-            update2(&mut dx, x, t, |d, x, t| d * (sigmoid(x) - t));
+            update2(&mut dx, x, t, |d, x, t| d * (sigmoid_fast(x) - t));
             dx
         });
         vec![dx, dt]
@@ -105,6 +107,16 @@ mod tests {
             .and(&t.to_tensor())
             .map_collect(|&p, &t| -(t * p.ln() + (1.0 - t) * (1.0 - p).ln()));
         assert_close(&x.bce_with_logits(t).to_tensor(), &expected, 1e-14);
+    }
+
+    #[test]
+    fn a_nan_logit_gives_a_nan_loss() {
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(&array![f32::NAN, 0.0].into_dyn());
+        for target in [0.0f32, 1.0] {
+            let t = tape.constant(&array![target, 0.5].into_dyn());
+            assert!(x.bce_with_logits(t).sum().item().is_nan());
+        }
     }
 
     #[test]

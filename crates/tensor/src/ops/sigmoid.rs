@@ -16,11 +16,18 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// Numerically stable σ(x) for one number (also used by softplus, log_sigmoid, BCE):
+/// Numerically stable σ(x) for one number (also used by softplus and log_sigmoid):
 /// with `e = e^(−|x|) ≤ 1`, σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0.
-/// Branch-free (a select), so loops over it vectorize.
-#[inline(always)]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
+    let e = (-x.abs()).exp();
+    let numerator = if x >= T::zero() { T::one() } else { e };
+    numerator / (T::one() + e)
+}
+
+/// σ(x) through the vectorizable `exp` of [`Float::exp_fast`], for the BCE's backward
+/// (every pixel of every step). Does not propagate NaN: see [`crate::fastmath`].
+#[inline(always)]
+pub(crate) fn sigmoid_fast<T: Float>(x: T) -> T {
     let e = (-x.abs()).exp_fast();
     let numerator = if x >= T::zero() { T::one() } else { e };
     numerator / (T::one() + e)
