@@ -303,6 +303,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
         if let Some(nll) = iw {
             out["iw_nll"] = json!(nll);
             out["iw_samples"] = json!(args.iw_samples);
+            out["iw_images"] = json!(args.iw_images.unwrap_or(test.len()).min(test.len()));
         }
         println!("{out}");
     } else {
