@@ -99,3 +99,50 @@ fn a_garbage_checkpoint_is_explained() {
         "{err}"
     );
 }
+
+/// A weights-only f64 file made elsewhere (here: the PyTorch golden fixture's parameters
+/// and metadata keys, nothing of ours) can be evaluated and sampled.
+#[test]
+fn a_foreign_f64_weights_file_can_be_evaluated_and_sampled() {
+    use vae::tensor_file::TensorFile;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/vae_golden_mnist.safetensors");
+    let mut file = TensorFile::<f64>::read(&fixture).unwrap();
+    file.tensors
+        .retain(|name, _| name.starts_with("encoder.") || name.starts_with("decoder."));
+    file.metadata.retain(|key, _| {
+        ["input_dim", "hidden", "latent", "activation", "beta"].contains(&key.as_str())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("from_pytorch.safetensors");
+    file.write(&weights).unwrap();
+
+    let (code, out, err) = vae(&[
+        "eval",
+        "--checkpoint",
+        weights.to_str().unwrap(),
+        "--json",
+        "--iw-samples",
+        "10",
+        "--iw-images",
+        "5",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for key in ["test_loss", "test_recon", "test_kl", "iw_nll"] {
+        assert!(
+            json[key].as_f64().is_some_and(f64::is_finite),
+            "{key} missing in {out}"
+        );
+    }
+    let png = dir.path().join("samples.png");
+    let (code, _, err) = vae(&[
+        "sample",
+        "--checkpoint",
+        weights.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+}
