@@ -154,3 +154,29 @@ fn a_diverging_run_stops_with_a_clear_error() {
     assert!(matches!(err, Error::NonFinite { epoch: 1, .. }), "{err}");
     assert!(err.to_string().contains("non-finite"));
 }
+
+#[test]
+fn the_learning_rate_follows_the_schedule_and_clipping_keeps_training_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        lr_schedule: "step:1:0.5".into(),
+        clip_grad_norm: Some(50.0),
+        ..settings(3)
+    };
+    let history = train(dir.path(), &settings, false).unwrap();
+    let lrs: Vec<f64> = history.iter().map(|m| m.lr).collect();
+    assert_eq!(lrs, vec![1e-3, 5e-4, 2.5e-4]);
+    assert!(history[2].test_loss < history[0].test_loss);
+
+    let err = train(
+        dir.path(),
+        &Settings {
+            lr_schedule: "linear".into(),
+            ..settings
+        },
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--lr-schedule"), "{err}");
+}

@@ -82,6 +82,19 @@ struct TrainArgs {
     /// Dynamically binarize pixels (a fresh Bernoulli draw per batch) instead of [0, 1].
     #[arg(long)]
     binarize: bool,
+    /// Learning rate by epoch: constant, step:EVERY:GAMMA, exp:GAMMA, cosine:MIN_LR,
+    /// piecewise:E1=LR1,E2=LR2,... or iwae (the IWAE paper's 3,280-epoch schedule).
+    #[arg(long, default_value = "constant", value_name = "SCHEDULE")]
+    lr_schedule: String,
+    /// Epochs of linear learning-rate warm-up in front of the schedule.
+    #[arg(long, default_value_t = 0, value_name = "EPOCHS")]
+    lr_warmup: usize,
+    /// Clip the gradients' global L2 norm to this value before each update.
+    #[arg(long, value_name = "MAX_NORM")]
+    clip_grad_norm: Option<f64>,
+    /// Adam's ε (PyTorch's default; the IWAE paper used 1e-4).
+    #[arg(long, default_value_t = 1e-8)]
+    adam_eps: f64,
     /// No progress bar or per-epoch lines.
     #[arg(long)]
     quiet: bool,
@@ -226,7 +239,26 @@ fn train_command(args: TrainArgs) -> Result<()> {
         lr: args.lr,
         seed: args.common.seed,
         binarize: args.binarize,
+        lr_schedule: args.lr_schedule,
+        lr_warmup: args.lr_warmup,
+        clip_grad_norm: args.clip_grad_norm,
+        adam_eps: args.adam_eps,
     };
+    if settings
+        .clip_grad_norm
+        .is_some_and(|c| !(c > 0.0 && c.is_finite()))
+    {
+        return Err(Error::config(
+            "--clip-grad-norm",
+            "must be a positive number",
+        ));
+    }
+    if !(settings.adam_eps > 0.0 && settings.adam_eps.is_finite()) {
+        return Err(Error::config(
+            "--adam-eps",
+            format!("must be a positive number, got {}", settings.adam_eps),
+        ));
+    }
     if !(settings.lr > 0.0 && settings.lr.is_finite()) {
         return Err(Error::config(
             "--lr",

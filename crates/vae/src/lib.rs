@@ -16,6 +16,7 @@ pub mod idx;
 pub mod images;
 pub mod loss;
 pub mod model;
+pub mod settings;
 pub mod tensor_file;
 pub mod train;
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
-use optim::{Adam, AdamConfig, Optimizer};
+use optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -16,97 +16,13 @@ use serde::{Deserialize, Serialize};
 use tensor::{Tape, Tensor};
 
 use crate::checkpoint::{self, TrainingState};
-use crate::data::{shuffled, Dataset, Pixels};
+use crate::data::{shuffled, Dataset};
 use crate::eval::{self, Scores};
 use crate::images;
 use crate::loss::elbo;
-use crate::model::{ModelConfig, Vae};
+use crate::model::Vae;
+pub use crate::settings::Settings;
 use crate::{Error, Result};
-
-/// Everything a run is configured by. The defaults are the canonical PyTorch example.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Settings {
-    /// Encoder hidden sizes (the decoder mirrors them).
-    pub hidden: Vec<usize>,
-    /// Size of z.
-    pub latent: usize,
-    /// Hidden activation name.
-    pub activation: String,
-    /// KL weight β.
-    pub beta: f64,
-    /// Epochs over which β ramps linearly from 0 (0 = no warm-up).
-    pub kl_warmup: usize,
-    /// Epochs to train.
-    pub epochs: usize,
-    /// Images per step.
-    pub batch_size: usize,
-    /// Adam's learning rate.
-    pub lr: f64,
-    /// Seed of every random choice (initialisation, shuffling, noise, binarization).
-    pub seed: u64,
-    /// Dynamic binarization instead of intensities in [0, 1].
-    pub binarize: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            hidden: vec![400],
-            latent: 20,
-            activation: "relu".into(),
-            beta: 1.0,
-            kl_warmup: 0,
-            epochs: 10,
-            batch_size: 128,
-            lr: 1e-3,
-            seed: 1,
-            binarize: false,
-        }
-    }
-}
-
-impl Settings {
-    /// The model architecture for images of `input_dim` pixels.
-    pub fn model(&self, input_dim: usize) -> Result<ModelConfig> {
-        let activation = self
-            .activation
-            .parse()
-            .map_err(|e: String| Error::config("--activation", e))?;
-        if self.hidden.contains(&0) {
-            return Err(Error::config(
-                "--hidden",
-                "every hidden size must be at least 1",
-            ));
-        }
-        if self.latent == 0 {
-            return Err(Error::config("--latent", "must be at least 1"));
-        }
-        Ok(ModelConfig {
-            input_dim,
-            hidden: self.hidden.clone(),
-            latent: self.latent,
-            activation,
-        })
-    }
-
-    /// How pixels are fed to the model.
-    pub fn pixels(&self) -> Pixels {
-        if self.binarize {
-            Pixels::Binarized
-        } else {
-            Pixels::Scaled
-        }
-    }
-
-    /// β for a step `progress` epochs into training (fractional), with the warm-up.
-    pub fn beta_at(&self, progress: f64) -> f64 {
-        if self.kl_warmup == 0 {
-            self.beta
-        } else {
-            self.beta * (progress / self.kl_warmup as f64).min(1.0)
-        }
-    }
-}
 
 /// One epoch's figures: a line of metrics.jsonl.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -152,18 +68,29 @@ pub struct Trainer {
     pub model: Vae<f32>,
     /// Adam over the model's parameters, in order.
     pub optimizer: Adam<f32>,
+    /// Clip the gradients' global norm to this before each update.
+    pub clip_grad_norm: Option<f64>,
     tape: Tape<f32>,
 }
 
 impl Trainer {
     /// A trainer for `model` with Adam at learning rate `lr` (PyTorch's other defaults).
     pub fn new(model: Vae<f32>, lr: f64) -> Self {
-        Trainer {
+        Self::with_adam(
             model,
-            optimizer: Adam::new(AdamConfig {
+            AdamConfig {
                 lr,
                 ..AdamConfig::default()
-            }),
+            },
+        )
+    }
+
+    /// A trainer with the given Adam settings.
+    pub fn with_adam(model: Vae<f32>, adam: AdamConfig) -> Self {
+        Trainer {
+            model,
+            optimizer: Adam::new(adam),
+            clip_grad_norm: None,
             tape: Tape::new(),
         }
     }
@@ -184,8 +111,11 @@ impl Trainer {
             kl: terms.kl.item() as f64,
         };
         let mut grads = tape.backward(terms.loss);
-        let grads: Vec<Tensor<f32>> = params.iter().map(|&p| grads.wrt(p)).collect();
+        let mut grads: Vec<Tensor<f32>> = params.iter().map(|&p| grads.wrt(p)).collect();
         self.model.unbind(tape, &params);
+        if let Some(max_norm) = self.clip_grad_norm {
+            clip_grad_norm(&mut grads.iter_mut().collect::<Vec<_>>(), max_norm);
+        }
         if stats.loss.is_finite() {
             let mut refs: Vec<&mut Tensor<f32>> = self.model.params.iter_mut().collect();
             self.optimizer
@@ -223,11 +153,23 @@ pub fn run(
     test: &Dataset,
     options: &RunOptions,
 ) -> Result<Vec<EpochMetrics>> {
+    let schedule = settings.schedule()?;
     fs::create_dir_all(&options.out).map_err(|e| Error::io(&options.out, e))?;
     let checkpoint_path = options.out.join("checkpoint.safetensors");
     let state_path = checkpoint::training_state_path(&checkpoint_path);
     let metrics_path = options.out.join("metrics.jsonl");
     let config = settings.model(train.pixels())?;
+    let make_trainer = |model| {
+        let adam = AdamConfig {
+            lr: settings.lr,
+            eps: settings.adam_eps,
+            ..AdamConfig::default()
+        };
+        Trainer {
+            clip_grad_norm: settings.clip_grad_norm,
+            ..Trainer::with_adam(model, adam)
+        }
+    };
     if settings.batch_size == 0 {
         return Err(Error::config("--batch-size", "must be at least 1"));
     }
@@ -257,7 +199,7 @@ pub fn run(
                 "the checkpoint's architecture differs from the run's settings",
             ));
         }
-        let mut trainer = Trainer::new(model, settings.lr);
+        let mut trainer = make_trainer(model);
         trainer
             .optimizer
             .load_state(state.optimizer)
@@ -267,11 +209,14 @@ pub fn run(
     } else {
         let model = Vae::new(config, &mut StdRng::seed_from_u64(settings.seed));
         let _ = fs::remove_file(&metrics_path);
-        (Trainer::new(model, settings.lr), 1, Vec::new())
+        (make_trainer(model), 1, Vec::new())
     };
 
     let steps_per_epoch = train.len().div_ceil(settings.batch_size);
     for epoch in first_epoch..=settings.epochs {
+        trainer
+            .optimizer
+            .set_lr(schedule.lr(settings.lr, epoch as u64 - 1));
         let mut rng = epoch_rng(settings.seed, epoch);
         let bar = progress_bar(options.progress, steps_per_epoch, epoch, settings.epochs);
         let started = Instant::now();
