@@ -1,6 +1,6 @@
 //! The tape: a Wengert list of every value computed, and the reverse sweep over it.
 //!
-//! Each op appends one [`Node`] holding its value, the ids of its inputs and a small
+//! Each op appends one `Node` holding its value, the ids of its inputs and a small
 //! struct that knows its derivative (a [`Backward`] rule). Because nodes are only ever
 //! appended, an input always has a smaller id than the node that uses it, so walking the
 //! list backwards *is* a reverse topological order: no graph search, no sorting.

@@ -123,7 +123,7 @@ pub fn iw_nll(
     -total / n.max(1) as f64
 }
 
-/// Latent units whose posterior mean varies across the data: Cov_x(E_q[z_j]) > 0.01
+/// Latent units whose posterior mean varies across the data: Cov_x(E_q\[z_j\]) > 0.01
 /// (Burda et al.'s criterion). Returns how many of the `latent` units are active.
 pub fn active_units(model: &Vae<f32>, data: &Dataset, pixels: Pixels, rng: &mut StdRng) -> usize {
     let indices: Vec<usize> = (0..data.len()).collect();

@@ -20,7 +20,7 @@
 //! | [`log`](Var::log) | y = ln x | dx = dy ⊘ x | input |
 //! | [`sqrt`](Var::sqrt) | y = √x | dx = dy ⊘ 2y | output |
 //! | [`powf`](Var::powf) | y = xᵖ | dx = dy ⊙ p·xᵖ⁻¹ | input |
-//! | [`relu`](Var::relu) | y = max(x, 0) | dx = dy ⊙ [x > 0] | input |
+//! | [`relu`](Var::relu) | y = max(x, 0) | dx = dy ⊙ \[x > 0\] | input |
 //! | [`leaky_relu`](Var::leaky_relu) | y = x or αx | dx = dy ⊙ (1 or α) | input |
 //! | [`tanh`](Var::tanh) | y = tanh x | dx = dy ⊙ (1 − y²) | output |
 //! | [`sigmoid`](Var::sigmoid) | y = 1/(1+e⁻ˣ) | dx = dy ⊙ y(1 − y) | output |
