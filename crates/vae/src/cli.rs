@@ -317,14 +317,19 @@ fn eval_command(args: EvalArgs) -> Result<()> {
     let active = eval::active_units(&model, &test, pixels, &mut rng);
     let iw = match args.iw_samples {
         Some(0) => return Err(Error::config("--iw-samples", "must be at least 1")),
-        Some(k) => Some(eval::iw_nll(
-            &model,
-            &test,
-            k,
-            pixels,
-            args.iw_images.unwrap_or(test.len()),
-            &mut rng,
-        )),
+        Some(k) => {
+            let images = args.iw_images.unwrap_or(test.len()).min(test.len());
+            let bar = indicatif::ProgressBar::new(images as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "importance sampling [{bar:30}] {pos}/{len} images ({eta})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
+            bar.set_style(style);
+            let nll = eval::iw_nll(&model, &test, k, pixels, images, &mut rng, &|| bar.inc(1));
+            bar.finish_and_clear();
+            Some(nll)
+        }
         None => None,
     };
     if args.json {
