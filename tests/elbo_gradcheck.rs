@@ -9,11 +9,7 @@ use vae::loss::elbo;
 use vae::{Activation, ModelConfig, Vae};
 
 fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        config.cases = 32;
-    }
-    config
+    ProptestConfig::with_cases(tensor::gradcheck::cases_from_env(32))
 }
 
 proptest! {

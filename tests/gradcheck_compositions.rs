@@ -192,11 +192,7 @@ fn resolve(program: &Program, inputs: &[Tensor<f64>]) -> Option<Vec<Step>> {
 }
 
 fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        config.cases = 256;
-    }
-    config
+    ProptestConfig::with_cases(gradcheck::cases_from_env(256))
 }
 
 proptest! {

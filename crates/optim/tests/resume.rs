@@ -6,11 +6,7 @@ use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        config.cases = 64;
-    }
-    config
+    ProptestConfig::with_cases(tensor::gradcheck::cases_from_env(64))
 }
 
 /// A deterministic "gradient" for step `t` that depends on the parameter (as real ones do).

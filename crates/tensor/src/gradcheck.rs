@@ -242,6 +242,15 @@ where
     report
 }
 
+/// How many cases a property test should run: `PROPTEST_CASES` when set (`just
+/// gradcheck` sets 2000), else `default` (small enough to keep `cargo test` fast).
+pub fn cases_from_env(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Flat row-major position → multi-index.
 fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     let mut index = vec![0; shape.len()];

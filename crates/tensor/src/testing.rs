@@ -11,11 +11,7 @@ use crate::{Tape, Tensor, Var};
 /// Proptest settings: `PROPTEST_CASES` when set (`just gradcheck` sets 2000), else a
 /// number that keeps the default test run fast.
 pub fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        config.cases = 48;
-    }
-    config
+    ProptestConfig::with_cases(gradcheck::cases_from_env(48))
 }
 
 /// Shapes of rank 1 to 3 with dims 1 to 4 (so size-1 dims are common).

@@ -8,11 +8,7 @@ use rand::{Rng, SeedableRng};
 use tensor::kernel::{gemm, gemm_with_plan, matmul, matmul_naive, plan, Plan};
 
 fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        config.cases = 32;
-    }
-    config
+    ProptestConfig::with_cases(tensor::gradcheck::cases_from_env(32))
 }
 
 fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
