@@ -12,7 +12,7 @@
 //! bias is written into the output first and the product is accumulated onto it by the
 //! kernel (`C ← x·Wᵀ + 1·C`): one output, no copies. Reads x and W in backward.
 
-use ndarray::{Array2, Axis};
+use ndarray::Axis;
 
 use super::matmul::as_matrix;
 use crate::kernel;
@@ -34,9 +34,13 @@ impl<'t, T: Float> Var<'t, T> {
                 wv.shape(),
                 bv.shape()
             );
-            let bias_row = bv.view().insert_axis(Axis(0));
-            let mut y = Array2::zeros((x2.nrows(), w2.nrows()));
-            y.assign(&bias_row);
+            // One pass: the output starts as copies of the bias row (no zero-fill first).
+            let bias_rows = bv.view().insert_axis(Axis(0));
+            let mut y = bias_rows
+                .broadcast((x2.nrows(), w2.nrows()))
+                .expect("b has w's row count")
+                .as_standard_layout()
+                .into_owned();
             kernel::gemm(T::one(), x2, w2.t(), T::one(), y.view_mut());
             y.into_dyn()
         };
