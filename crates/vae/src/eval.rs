@@ -87,12 +87,8 @@ pub fn iw_nll(
     let mut total = 0.0f64;
     for i in 0..n {
         let x_row = data.batch(&[i], pixels, rng);
-        let (mu, logvar) = {
-            let tape = Tape::no_grad();
-            let params = model.bind_copies(&tape);
-            let (mu, logvar) = model.encode(&params, tape.constant_owned(x_row.clone().into_dyn()));
-            (mu.to_tensor(), logvar.to_tensor())
-        };
+        let (mu, logvar) = encode(model, x_row.clone());
+        let (mu, logvar) = (mu.into_dyn(), logvar.into_dyn());
         let mut log_w: Vec<f32> = Vec::with_capacity(k);
         let mut done = 0;
         while done < k {
@@ -132,17 +128,7 @@ pub fn active_units(model: &Vae<f32>, data: &Dataset, pixels: Pixels, rng: &mut 
     let indices: Vec<usize> = (0..data.len()).collect();
     let mut means = Vec::new();
     for chunk in indices.chunks(1000) {
-        let tape = Tape::no_grad();
-        let params = model.bind_copies(&tape);
-        let (mu, _) = model.encode(
-            &params,
-            tape.constant_owned(data.batch(chunk, pixels, rng).into_dyn()),
-        );
-        means.push(
-            mu.to_tensor()
-                .into_dimensionality::<ndarray::Ix2>()
-                .expect("2-D"),
-        );
+        means.push(encode(model, data.batch(chunk, pixels, rng)).0);
     }
     let views: Vec<_> = means.iter().map(|m| m.view()).collect();
     let all = ndarray::concatenate(Axis(0), &views).expect("same width");
@@ -150,6 +136,15 @@ pub fn active_units(model: &Vae<f32>, data: &Dataset, pixels: Pixels, rng: &mut 
         .iter()
         .filter(|&&v| v > 0.01)
         .count()
+}
+
+/// The encoder alone, without recording derivatives: `(mu, logvar)` for images `x`.
+pub fn encode(model: &Vae<f32>, x: Array2<f32>) -> (Array2<f32>, Array2<f32>) {
+    let tape = Tape::no_grad();
+    let params = model.bind_copies(&tape);
+    let (mu, logvar) = model.encode(&params, tape.constant_owned(x.into_dyn()));
+    let matrix = |v: tensor::Var<'_, f32>| v.to_tensor().into_dimensionality().expect("2-D");
+    (matrix(mu), matrix(logvar))
 }
 
 /// Probabilities of pixels (`sigmoid(logits)`) for codes `z`.
@@ -183,14 +178,7 @@ pub fn write_reconstructions(
     let n = data.len().min(16);
     let indices: Vec<usize> = (0..n).collect();
     let x = data.batch(&indices, Pixels::Scaled, rng);
-    let mu = {
-        let tape = Tape::no_grad();
-        let params = model.bind_copies(&tape);
-        let (mu, _) = model.encode(&params, tape.constant(&x.clone().into_dyn()));
-        mu.to_tensor()
-            .into_dimensionality::<ndarray::Ix2>()
-            .expect("2-D")
-    };
+    let (mu, _) = encode(model, x.clone());
     let recon = decode_probabilities(model, mu);
     let both = ndarray::concatenate(Axis(0), &[x.view(), recon.view()]).expect("same width");
     write_grid(path, both.view(), (data.rows, data.cols), 8, 2)
