@@ -37,12 +37,13 @@ pub trait Float:
     fn as_f64(self) -> f64;
 
     /// eˣ on hot paths. `f32`: a vectorizable polynomial within 3e-7 relative that
-    /// saturates outside [−87, 88] (see [`fastmath`](crate::fastmath)); `f64`: libm's exact `exp`.
-    fn exp_fast(self) -> Self;
+    /// saturates outside [−87, 88] (see [`fastmath`](crate::fastmath)); `f64`: libm's
+    /// exact `exp`. `FMA` picks fused multiply-adds (see [`simd`](crate::simd)).
+    fn exp_fast<const FMA: bool>(self) -> Self;
 
-    /// ln x for positive, normal `x` on hot paths. `f32`: a vectorizable polynomial
-    /// within 3e-7 relative; `f64`: libm's exact `ln`.
-    fn ln_fast(self) -> Self;
+    /// ln(1 + u) for `u` in [0, 1] on hot paths. `f32`: a vectorizable polynomial within
+    /// 3e-7 relative; `f64`: libm's exact `ln_1p`.
+    fn ln_1p_fast<const FMA: bool>(self) -> Self;
 }
 
 impl Float for f32 {
@@ -54,12 +55,12 @@ impl Float for f32 {
         self as f64
     }
     #[inline(always)]
-    fn exp_fast(self) -> Self {
-        crate::fastmath::exp_f32(self)
+    fn exp_fast<const FMA: bool>(self) -> Self {
+        crate::fastmath::exp_f32::<FMA>(self)
     }
     #[inline(always)]
-    fn ln_fast(self) -> Self {
-        crate::fastmath::ln_f32(self)
+    fn ln_1p_fast<const FMA: bool>(self) -> Self {
+        crate::fastmath::ln_1p_unit_f32::<FMA>(self)
     }
 }
 
@@ -72,11 +73,11 @@ impl Float for f64 {
         self
     }
     #[inline(always)]
-    fn exp_fast(self) -> Self {
+    fn exp_fast<const FMA: bool>(self) -> Self {
         self.exp()
     }
     #[inline(always)]
-    fn ln_fast(self) -> Self {
-        self.ln()
+    fn ln_1p_fast<const FMA: bool>(self) -> Self {
+        self.ln_1p()
     }
 }

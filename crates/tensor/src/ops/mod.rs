@@ -39,9 +39,11 @@
 //! - `dy` is ∂L/∂y and always has `y`'s shape; likewise `dx`, `da`, `db`.
 //! - Shapes are written `[rows, cols]`.
 
+use std::borrow::Cow;
 use std::ops;
 
 use ndarray::Zip;
+use rayon::prelude::*;
 
 use crate::{Backward, Float, Tensor, Var};
 
@@ -110,21 +112,6 @@ pub(crate) fn chain<T: Float>(
     dy
 }
 
-/// `f(a, b)` for every pair of elements of two equally shaped arrays, into a new array;
-/// in parallel for large arrays.
-pub(crate) fn map2<T: Float>(
-    a: &Tensor<T>,
-    b: &Tensor<T>,
-    f: impl Fn(T, T) -> T + Sync + Send,
-) -> Tensor<T> {
-    let zip = Zip::from(a).and(b);
-    if a.len() >= PARALLEL_MIN_LEN {
-        zip.par_map_collect(|&a, &b| f(a, b))
-    } else {
-        zip.map_collect(|&a, &b| f(a, b))
-    }
-}
-
 /// `d ← f(d, a, b)` elementwise, in place; in parallel for large arrays.
 pub(crate) fn update2<T: Float>(
     d: &mut Tensor<T>,
@@ -138,6 +125,38 @@ pub(crate) fn update2<T: Float>(
     } else {
         zip.for_each(|d, &a, &b| *d = f(*d, a, b));
     }
+}
+
+/// A tensor's elements as one slice in row-major order: borrowed when the tensor is
+/// already laid out that way (as every freshly computed one is), else copied.
+pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
+    match x.as_slice() {
+        Some(slice) => Cow::Borrowed(slice),
+        None => Cow::Owned(x.iter().copied().collect()),
+    }
+}
+
+/// Slices processed by one rayon task in [`zip_chunks`]: 64 KiB of `f32`, long enough to
+/// amortise a task hand-off, short enough to balance two threads.
+const CHUNK: usize = 1 << 14;
+
+/// `f(out, a, b)` over matching chunks of three equally long slices, in parallel for
+/// long ones: the driver of the loops written as [`crate::simd::Kernel`]s.
+pub(crate) fn zip_chunks<T: Float>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    f: impl Fn(&mut [T], &[T], &[T]) + Sync + Send,
+) {
+    assert!(out.len() == a.len() && a.len() == b.len());
+    if out.len() < PARALLEL_MIN_LEN {
+        f(out, a, b);
+        return;
+    }
+    out.par_chunks_mut(CHUNK)
+        .zip(a.par_chunks(CHUNK))
+        .zip(b.par_chunks(CHUNK))
+        .for_each(|((out, a), b)| f(out, a, b));
 }
 
 // Scalar operator sugar: `x * 0.5`, `x - 1.0`. The Var-Var operators (`a + b`, `a * b`,

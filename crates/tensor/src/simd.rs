@@ -1,0 +1,84 @@
+//! Runtime CPU dispatch: one hot loop, compiled twice, run in the best version this CPU has.
+//!
+//! A portable build targets the x86-64 baseline, so LLVM vectorizes our loops with SSE2:
+//! 4 floats per instruction and no fused multiply-add. Every x86 CPU of the last decade
+//! has AVX2 (8 floats) and FMA (`a·b + c` in one instruction and one rounding). Building
+//! with `-C target-cpu=native` would use them everywhere but gives a binary that only
+//! runs on CPUs like the build machine. Instead, a loop that matters is written once as
+//! a [`Kernel`], generic over `const FMA: bool`, and [`dispatch`] runs
+//! - `run::<true>()` inlined into a function compiled with AVX2 and FMA enabled, when
+//!   the CPU reports both (`is_x86_feature_detected!`, a cached flag after the first
+//!   call), or
+//! - `run::<false>()`, compiled for the baseline, everywhere else.
+//!
+//! `FMA` selects `mul_add` in the kernel's arithmetic ([`crate::fastmath::madd`]).
+//! Both versions are correct on any CPU (`mul_add` without the FMA instruction is a
+//! slow but exact library call), so tests check both versions everywhere.
+//!
+//! This is the crate's only `unsafe`: calling a function compiled for features the CPU
+//! might lack is undefined behaviour, so the call is unsafe, and it is made only after
+//! the check that the CPU has them.
+
+/// A loop to run in the best version this CPU supports; see the module docs.
+pub trait Kernel {
+    /// Runs the loop. `FMA` says whether `mul_add` compiles to an instruction (true
+    /// only inside the AVX2+FMA version). Mark the implementation `#[inline(always)]`:
+    /// that is what puts its loop inside the AVX2+FMA function.
+    fn run<const FMA: bool>(self);
+}
+
+/// Runs `kernel` compiled for AVX2 and FMA if this CPU has them, else for the baseline.
+#[inline]
+pub fn dispatch<K: Kernel>(kernel: K) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: `run_avx2_fma` is compiled with the `avx2` and `fma` target features,
+        // and the line above checked that this CPU supports both.
+        #[allow(unsafe_code)]
+        unsafe {
+            run_avx2_fma(kernel)
+        };
+        return;
+    }
+    kernel.run::<false>();
+}
+
+/// Whether this CPU runs the AVX2+FMA versions of the hot loops.
+pub fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn run_avx2_fma<K: Kernel>(kernel: K) {
+    kernel.run::<true>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records which version ran.
+    struct Which<'a>(&'a mut Option<bool>);
+
+    impl Kernel for Which<'_> {
+        #[inline(always)]
+        fn run<const FMA: bool>(self) {
+            *self.0 = Some(FMA);
+        }
+    }
+
+    #[test]
+    fn dispatch_runs_the_version_the_cpu_supports() {
+        let mut which = None;
+        dispatch(Which(&mut which));
+        assert_eq!(which, Some(has_avx2_fma()));
+    }
+}
