@@ -41,6 +41,10 @@ fn bench_adam(c: &mut Criterion) {
     group.finish();
 }
 
+/// The allocator of the `vae` binary (see src/main.rs), so the figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_adam(&mut c);

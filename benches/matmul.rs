@@ -155,6 +155,10 @@ fn median_ns(json: &str) -> Option<f64> {
     v["median"]["point_estimate"].as_f64()
 }
 
+/// The allocator of the `vae` binary (see src/main.rs), so the figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let peak1 = peak::fma_peak_gflops(1);
     let peak = peak::fma_peak_gflops(rayon::current_num_threads());

@@ -20,13 +20,14 @@ use tensor::gradcheck::{self, Config};
 use tensor::{Tape, Tensor, Var};
 
 /// The instruction set: every op of the engine, with a domain guard where it needs one.
-const OPS: [&str; 27] = [
+const OPS: [&str; 28] = [
     "add",
     "sub",
     "mul",
     "div",
     "matmul",
     "bce_with_logits",
+    "bce_with_logits_sum",
     "concat", // binary
     "neg",
     "add_scalar",
@@ -123,6 +124,7 @@ fn apply<'t>(step: &Step, vals: &[Var<'t, f64>]) -> Option<Var<'t, f64>> {
         "div" if broadcastable => a / positive(b),
         "matmul" if sa.len() == 2 && sb.len() == 2 && sa[1] == sb[1] => a.matmul(b.transpose()),
         "bce_with_logits" if sa == sb => a.bce_with_logits(b.sigmoid()),
+        "bce_with_logits_sum" if sa == sb => a.bce_with_logits_sum(b.sigmoid()),
         "concat"
             if sa.len() == sb.len()
                 && sa
@@ -238,6 +240,7 @@ fn the_generator_covers_fan_out_and_every_op() {
                 || s.op == "div"
                 || s.op == "matmul"
                 || s.op == "bce_with_logits"
+                || s.op == "bce_with_logits_sum"
                 || s.op == "concat"
             {
                 uses[s.b] += 1;

@@ -12,6 +12,10 @@ use vae::loss::elbo;
 use vae::train::normal_noise;
 use vae::{ModelConfig, Vae};
 
+/// The allocator of the `vae` binary (see src/main.rs), so the figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let batch: usize = std::env::args()
         .nth(1)

@@ -43,7 +43,7 @@ pub fn kl_per_image<'t, T: Float>(mu: Var<'t, T>, logvar: Var<'t, T>) -> Var<'t,
 /// The negative ELBO of a forward pass on the batch `x`, with KL weight `beta`.
 pub fn elbo<'t, T: Float>(out: &Output<'t, T>, x: Var<'t, T>, beta: T) -> Elbo<'t, T> {
     let batch = T::of(x.shape()[0] as f64);
-    let recon = out.logits.bce_with_logits(x).sum() / batch;
+    let recon = out.logits.bce_with_logits_sum(x) / batch;
     let kl = kl_per_image(out.mu, out.logvar).sum() / batch;
     let loss = recon + kl * beta;
     Elbo { loss, recon, kl }

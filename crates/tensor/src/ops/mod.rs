@@ -28,6 +28,7 @@
 //! | [`log_sigmoid`](Var::log_sigmoid) | y = ln σ(x) | dx = dy ⊙ σ(−x) | input |
 //! | [`logsumexp`](Var::logsumexp) | y = ln Σ eˣ along an axis | dx = dy ⊙ softmax(x) | input, output |
 //! | [`bce_with_logits`](Var::bce_with_logits) | ℓ = softplus(x) − t·x (fused) | dx = dy ⊙ (σ(x) − t), dt = −dy ⊙ x | inputs |
+//! | [`bce_with_logits_sum`](Var::bce_with_logits_sum) | L = Σ ℓ (fused) | dx = dy·(σ(x) − t), dt = −dy·x | inputs |
 //! | [`slice`](Var::slice) | y = x[.., a..b, ..] | dx = dy placed in zeros | nothing |
 //! | [`concat`](Var::concat) | y = [x₀ ; x₁ ; …] | dxᵢ = dy's i-th piece | nothing |
 //!
@@ -138,7 +139,7 @@ pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
 
 /// Slices processed by one rayon task in [`zip_chunks`]: 64 KiB of `f32`, long enough to
 /// amortise a task hand-off, short enough to balance two threads.
-const CHUNK: usize = 1 << 14;
+pub(crate) const CHUNK: usize = 1 << 14;
 
 /// `f(out, a, b)` over matching chunks of three equally long slices, in parallel for
 /// long ones: the driver of the loops written as [`crate::simd::Kernel`]s.
