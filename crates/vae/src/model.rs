@@ -217,7 +217,18 @@ impl<T: Float> Vae<T> {
         }
         let mu = p.next().expect("the mu head");
         let logvar = p.next().expect("the logvar head");
-        (h.linear(mu[0], mu[1]), h.linear(logvar[0], logvar[1]))
+        // Both heads in one product, [W_mu; W_logvar]: the output's two halves are mu and
+        // logvar. The same numbers as two products, but one well-shaped matmul (2·latent
+        // columns) instead of two narrow ones, and one gradient for h instead of two
+        // to add up.
+        let weight = Var::concat(&[mu[0], logvar[0]], 0);
+        let bias = Var::concat(&[mu[1], logvar[1]], 0);
+        let heads = h.linear(weight, bias);
+        let latent = self.config.latent;
+        (
+            heads.slice(1, 0..latent),
+            heads.slice(1, latent..2 * latent),
+        )
     }
 
     /// The decoder: `z [batch, latent]` → logits `[batch, input_dim]`.
