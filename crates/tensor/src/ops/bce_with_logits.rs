@@ -122,27 +122,29 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
         needs: &[bool],
     ) -> Vec<Option<Tensor<T>>> {
         let (x, t) = (inputs[0], inputs[1]);
-        // The sum's dy, spread over the elements (the rest is the elementwise rule).
-        let dy = if self.summed {
-            let dy = *dy.iter().next().expect("a scalar");
-            Tensor::from_elem(x.raw_dim(), dy)
-        } else {
-            dy
-        };
-        let dt = needs[1].then(|| {
-            let mut dt = dy.clone();
-            update2(&mut dt, x, t, |d, x, _t| -d * x);
-            dt
+        // The summed form's dy is one number, the same for every element.
+        let scale = self.summed.then(|| *dy.iter().next().expect("a scalar"));
+        let dt = needs[1].then(|| match scale {
+            Some(scale) => x.mapv(|x| -scale * x),
+            None => {
+                let mut dt = dy.clone();
+                update2(&mut dt, x, t, |d, x, _t| -d * x);
+                dt
+            }
         });
         let dx = needs[0].then(|| {
-            let mut dx = if dy.is_standard_layout() {
-                dy
-            } else {
-                dy.as_standard_layout().into_owned()
+            // Elementwise: d ← d·(σ(x) − t) in dy's own buffer. Summed: d = dy·(σ(x) − t)
+            // into a fresh one (not an array of dy's that is read back).
+            let mut dx = match scale {
+                Some(_) => Tensor::zeros(x.raw_dim()),
+                None if dy.is_standard_layout() => dy,
+                None => dy.as_standard_layout().into_owned(),
             };
             let (xs, ts) = (contiguous(x), contiguous(t));
             let dxs = dx.as_slice_mut().expect("standard layout");
-            zip_chunks(dxs, &xs, &ts, |d, x, t| dispatch(GradKernel { d, x, t }));
+            zip_chunks(dxs, &xs, &ts, |d, x, t| {
+                dispatch(GradKernel { d, x, t, scale })
+            });
             dx
         });
         vec![dx, dt]
@@ -192,18 +194,30 @@ impl<T: Float> Kernel for SumKernel<'_, T> {
     }
 }
 
-/// The backward loop for the logits: `d ← d·(σ(x) − t)`, in place.
+/// The backward loop for the logits: `d ← d·(σ(x) − t)` in place, or with a `scale`
+/// (the summed form's scalar dy), `d = scale·(σ(x) − t)`.
 struct GradKernel<'a, T> {
     d: &'a mut [T],
     x: &'a [T],
     t: &'a [T],
+    scale: Option<T>,
 }
 
 impl<T: Float> Kernel for GradKernel<'_, T> {
     #[inline(always)]
     fn run<const FMA: bool>(self) {
-        for ((d, &x), &t) in self.d.iter_mut().zip(self.x).zip(self.t) {
-            *d *= sigmoid_fast::<T, FMA>(x) - t;
+        let pairs = self.x.iter().zip(self.t);
+        match self.scale {
+            None => {
+                for (d, (&x, &t)) in self.d.iter_mut().zip(pairs) {
+                    *d *= sigmoid_fast::<T, FMA>(x) - t;
+                }
+            }
+            Some(scale) => {
+                for (d, (&x, &t)) in self.d.iter_mut().zip(pairs) {
+                    *d = scale * (sigmoid_fast::<T, FMA>(x) - t);
+                }
+            }
         }
     }
 }
