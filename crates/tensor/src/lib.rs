@@ -27,6 +27,8 @@
 //!    `ops/matmul.rs`, `ops/bce_with_logits.rs`.
 //! 4. [`gradcheck`]: the finite-difference oracle every op is tested against.
 //! 5. [`kernel`]: the rayon-parallel matrix multiply.
+//! 6. [`fastmath`] and [`simd`]: the vectorizable `exp` and `ln(1 + u)` of the hot loops,
+//!    and how a loop is compiled twice and run with AVX2 and FMA where the CPU has them.
 //!
 //! ## Non-goals
 //! Higher-order derivatives (backward rules use plain ndarray arithmetic, so they never
