@@ -22,7 +22,7 @@ use super::sigmoid::sigmoid_fast;
 use super::softplus::softplus_fast;
 use rayon::prelude::*;
 
-use super::{contiguous, update2, zip_chunks, CHUNK, PARALLEL_MIN_LEN};
+use super::{contiguous, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN};
 use crate::simd::{dispatch, Kernel};
 use crate::{Backward, Float, Tensor, Var};
 
@@ -136,7 +136,8 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
             // Elementwise: d ← d·(σ(x) − t) in dy's own buffer. Summed: d = dy·(σ(x) − t)
             // into a fresh one (not an array of dy's that is read back).
             let mut dx = match scale {
-                Some(_) => Tensor::zeros(x.raw_dim()),
+                Some(_) => Tensor::from_shape_vec(x.raw_dim(), zeros_vec(x.len()))
+                    .expect("the logits' shape"),
                 None if dy.is_standard_layout() => dy,
                 None => dy.as_standard_layout().into_owned(),
             };
