@@ -10,11 +10,14 @@
 //! Why fused: as `x.matmul(w.transpose()) + b` the composite would copy W into a
 //! transposed array and allocate a second `[batch, out]` array for the sum. Here the
 //! bias is written into the output first and the product is accumulated onto it by the
-//! kernel (`C ← x·Wᵀ + 1·C`): one output, no copies. Reads x and W in backward.
+//! kernel (`C ← x·Wᵀ + 1·C`): one output, no copies. Reads x and W in backward. The
+//! bias rows and the bias gradient's column sums run on the pool for large batches.
 
-use ndarray::Axis;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
 
 use super::matmul::as_matrix;
+use super::{contiguous, zeros_vec, PARALLEL_MIN_LEN};
 use crate::kernel;
 use crate::{Backward, Float, Tensor, Var};
 
@@ -34,19 +37,48 @@ impl<'t, T: Float> Var<'t, T> {
                 wv.shape(),
                 bv.shape()
             );
-            // One pass: the output starts as copies of the bias row (no zero-fill first).
-            let bias_rows = bv.view().insert_axis(Axis(0));
-            let mut y = bias_rows
-                .broadcast((x2.nrows(), w2.nrows()))
-                .expect("b has w's row count")
-                .as_standard_layout()
-                .into_owned();
+            // The output starts as copies of the bias row, and the product is added on.
+            let mut y = bias_rows(&contiguous(&bv), x2.nrows());
             kernel::gemm(T::one(), x2, w2.t(), T::one(), y.view_mut());
             y.into_dyn()
         };
         self.tape
             .push("linear", y, &[self.id, w.id, b.id], LinearBackward)
     }
+}
+
+/// `rows` copies of `bias` as a `[rows, bias.len()]` array, filled on the pool when large.
+fn bias_rows<T: Float>(bias: &[T], rows: usize) -> Array2<T> {
+    let mut y = Array2::from_shape_vec((rows, bias.len()), zeros_vec(rows * bias.len()))
+        .expect("rows × out zeros");
+    let fill = |mut row: ndarray::ArrayViewMut1<T>| row.assign(&ArrayView1::from(bias));
+    if y.len() >= PARALLEL_MIN_LEN {
+        y.axis_iter_mut(Axis(0)).into_par_iter().for_each(fill);
+    } else {
+        y.axis_iter_mut(Axis(0)).for_each(fill);
+    }
+    y
+}
+
+/// Rows of `dy` per partial sum in [`column_sums`]. A fixed size, so the order of the
+/// additions, and the result's bits, do not depend on the number of threads.
+const ROWS_PER_PARTIAL: usize = 128;
+
+/// `db = Σ_i dy[i, ·]`: partial sums over blocks of rows on the pool, added in order.
+fn column_sums<T: Float>(dy: ArrayView2<'_, T>) -> Array1<T> {
+    let blocks = dy.axis_chunks_iter(Axis(0), ROWS_PER_PARTIAL);
+    let partials: Vec<Array1<T>> = if dy.len() >= PARALLEL_MIN_LEN {
+        blocks
+            .into_par_iter()
+            .map(|b| b.sum_axis(Axis(0)))
+            .collect()
+    } else {
+        blocks.map(|b| b.sum_axis(Axis(0))).collect()
+    };
+    partials
+        .into_iter()
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| Array1::zeros(dy.ncols()))
 }
 
 #[derive(Debug)]
@@ -67,7 +99,7 @@ impl<T: Float> Backward<T> for LinearBackward {
         let dy2 = as_matrix("linear", &dy);
         let dx = needs[0].then(|| kernel::matmul(dy2, w).into_dyn());
         let dw = needs[1].then(|| kernel::matmul(dy2.t(), x).into_dyn());
-        let db = needs[2].then(|| dy2.sum_axis(Axis(0)).into_dyn());
+        let db = needs[2].then(|| column_sums(dy2).into_dyn());
         vec![dx, dw, db]
     }
 }
@@ -88,6 +120,37 @@ mod tests {
         let fused = x.linear(w, b);
         let composite = x.matmul(w.transpose()) + b;
         assert_close(&fused.to_tensor(), &composite.to_tensor(), 1e-15);
+    }
+
+    /// Big enough for the parallel bias rows and column sums (300×150 outputs, three
+    /// blocks of rows, the last one partial): the same values and gradients as the
+    /// composite, and the bias gradient's bits the same on 1 and 3 threads.
+    #[test]
+    fn large_batches_equal_the_composite_on_any_thread_count() {
+        let (xv, wv, bv) = (
+            seeded(&[300, 120], 1),
+            seeded(&[150, 120], 2),
+            seeded(&[150], 3),
+        );
+        let dy = seeded(&[300, 150], 4);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            pool.unwrap().install(|| {
+                let tape = Tape::<f64>::new();
+                let (x, w, b) = (tape.param(&xv), tape.param(&wv), tape.param(&bv));
+                let (fused, composite) = (x.linear(w, b), x.matmul(w.transpose()) + b);
+                assert_close(&fused.to_tensor(), &composite.to_tensor(), 1e-13);
+                let (gf, gc) = (
+                    tape.backward_with(fused, dy.clone()),
+                    tape.backward_with(composite, dy.clone()),
+                );
+                for v in [x, w, b] {
+                    assert_close(gf.get(v).unwrap(), gc.get(v).unwrap(), 1e-12);
+                }
+                gf.get(b).unwrap().clone()
+            })
+        };
+        assert_eq!(run(1), run(3));
     }
 
     #[test]
