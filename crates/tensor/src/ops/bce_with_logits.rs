@@ -56,7 +56,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// elementwise loss array forward or the array of ones `sum` sends back. This is the
     /// VAE's reconstruction term; at batch 1024 those two arrays are 3.2 MB each per step.
     ///
-    /// The sum is taken in chunks of [`CHUNK`](super::CHUNK) elements whose partial sums
+    /// The sum is taken in chunks of 16,384 elements whose partial sums
     /// are added in order, so the result does not depend on the number of threads.
     ///
     /// # Panics
