@@ -13,7 +13,10 @@
 //!
 //! `FMA` selects `mul_add` in the kernel's arithmetic ([`crate::fastmath::madd`]).
 //! Both versions are correct on any CPU (`mul_add` without the FMA instruction is a
-//! slow but exact library call), so tests check both versions everywhere.
+//! slow but exact library call), so tests check both versions everywhere. They round
+//! differently (a fused multiply-add rounds once), so where a kernel uses `madd` its
+//! last bits depend on which version the CPU runs: a seeded training run repeats bit for
+//! bit on one machine, not across CPUs with and without FMA.
 //!
 //! This is the crate's only `unsafe`: calling a function compiled for features the CPU
 //! might lack is undefined behaviour, so the call is unsafe, and it is made only after
