@@ -18,13 +18,14 @@
 //! each pass a [`Kernel`] run in its AVX2+FMA version where the CPU has one
 //! ([`crate::simd`]). A NaN logit still gives a NaN loss, through the `t·x` term.
 
-use super::sigmoid::sigmoid_fast;
-use super::softplus::softplus_fast;
 use rayon::prelude::*;
 
 use super::{contiguous, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN};
-use crate::simd::{dispatch, Kernel};
+use crate::simd::dispatch;
 use crate::{Backward, Float, Tensor, Var};
+
+mod loops;
+use loops::{GradKernel, LossKernel, SumKernel};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise binary cross-entropy of `targets` under the logits `self`
@@ -149,77 +150,6 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
             dx
         });
         vec![dx, dt]
-    }
-}
-
-/// The forward loop: `loss = softplus(x) − t·x` over equally long slices.
-struct LossKernel<'a, T> {
-    x: &'a [T],
-    t: &'a [T],
-    loss: &'a mut [T],
-}
-
-impl<T: Float> Kernel for LossKernel<'_, T> {
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        for ((loss, &x), &t) in self.loss.iter_mut().zip(self.x).zip(self.t) {
-            *loss = softplus_fast::<T, FMA>(x) - t * x;
-        }
-    }
-}
-
-/// The forward loop of the summed form: `sum = Σ softplus(x) − t·x`, accumulated in 8
-/// lanes (which LLVM keeps in one SIMD register: a single running sum could not be
-/// vectorized, since that would reorder the additions) and added up in f64 at the end.
-struct SumKernel<'a, T> {
-    x: &'a [T],
-    t: &'a [T],
-    sum: &'a mut f64,
-}
-
-impl<T: Float> Kernel for SumKernel<'_, T> {
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        let loss = |x: T, t: T| softplus_fast::<T, FMA>(x) - t * x;
-        let mut lanes = [T::zero(); 8];
-        let (x8, t8) = (self.x.chunks_exact(8), self.t.chunks_exact(8));
-        let tail: f64 = (x8.remainder().iter().zip(t8.remainder()))
-            .map(|(&x, &t)| loss(x, t).as_f64())
-            .sum();
-        for (x, t) in x8.zip(t8) {
-            for i in 0..8 {
-                lanes[i] += loss(x[i], t[i]);
-            }
-        }
-        *self.sum = lanes.iter().map(|l| l.as_f64()).sum::<f64>() + tail;
-    }
-}
-
-/// The backward loop for the logits: `d ← d·(σ(x) − t)` in place, or with a `scale`
-/// (the summed form's scalar dy), `d = scale·(σ(x) − t)`.
-struct GradKernel<'a, T> {
-    d: &'a mut [T],
-    x: &'a [T],
-    t: &'a [T],
-    scale: Option<T>,
-}
-
-impl<T: Float> Kernel for GradKernel<'_, T> {
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        let pairs = self.x.iter().zip(self.t);
-        match self.scale {
-            None => {
-                for (d, (&x, &t)) in self.d.iter_mut().zip(pairs) {
-                    *d *= sigmoid_fast::<T, FMA>(x) - t;
-                }
-            }
-            Some(scale) => {
-                for (d, (&x, &t)) in self.d.iter_mut().zip(pairs) {
-                    *d = scale * (sigmoid_fast::<T, FMA>(x) - t);
-                }
-            }
-        }
     }
 }
 
