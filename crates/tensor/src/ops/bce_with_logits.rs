@@ -38,7 +38,7 @@ impl<'t, T: Float> Var<'t, T> {
             let (x, t) = (self.value(), targets.value());
             check_shapes("bce_with_logits", &x, &t);
             let (xs, ts) = (contiguous(&x), contiguous(&t));
-            let mut loss = vec![T::zero(); xs.len()];
+            let mut loss = zeros_vec(xs.len());
             zip_chunks(&mut loss, &xs, &ts, |loss, x, t| {
                 dispatch(LossKernel { x, t, loss })
             });
