@@ -6,7 +6,8 @@ use std::path::Path;
 
 use vae::checkpoint::load_model;
 use vae::data::{load_folder, Dataset};
-use vae::train::{run, EpochMetrics, RunOptions, Settings};
+use vae::run::{run, RunOptions, Start, TrainData};
+use vae::train::{EpochMetrics, Settings};
 use vae::Error;
 
 fn slice(data: &Dataset, n: usize) -> Dataset {
@@ -18,14 +19,14 @@ fn slice(data: &Dataset, n: usize) -> Dataset {
     }
 }
 
-fn small_data() -> (Dataset, Dataset) {
-    let (train, test) = load_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist"))
-        .expect("bundled MNIST");
+fn small_data() -> TrainData {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
+    let (train, test) = load_folder(&dir).expect("bundled MNIST");
     assert_eq!(
         (train.len(), test.len(), train.pixels()),
         (60_000, 10_000, 784)
     );
-    (slice(&train, 2000), slice(&test, 500))
+    TrainData::new(&dir, slice(&train, 2000), slice(&test, 500)).unwrap()
 }
 
 fn settings(epochs: usize) -> Settings {
@@ -39,17 +40,8 @@ fn settings(epochs: usize) -> Settings {
 }
 
 fn train(dir: &Path, settings: &Settings, resume: bool) -> Result<Vec<EpochMetrics>, Error> {
-    let (train, test) = small_data();
-    run(
-        settings,
-        &train,
-        &test,
-        &RunOptions {
-            out: dir.to_path_buf(),
-            resume,
-            progress: false,
-        },
-    )
+    let start = if resume { Start::Resume } else { Start::Force };
+    run(settings, &small_data(), &RunOptions::new(dir, start))
 }
 
 #[test]
@@ -67,7 +59,7 @@ fn training_lowers_the_loss_and_writes_the_run_folder() {
         "reconstructions.png",
         "loss_curve.svg",
         "checkpoint.safetensors",
-        "checkpoint.train.safetensors",
+        "state-epoch-0003.safetensors",
     ] {
         assert!(dir.path().join(file).exists(), "{file} is missing");
     }
@@ -88,7 +80,8 @@ fn training_lowers_the_loss_and_writes_the_run_folder() {
     ] {
         assert!(lines[2][key].is_number(), "metrics.jsonl lacks {key}");
     }
-    let (model, beta) = load_model::<f32>(&dir.path().join("checkpoint.safetensors")).unwrap();
+    let checkpoint = load_model::<f32>(&dir.path().join("checkpoint.safetensors")).unwrap();
+    let (model, beta) = (checkpoint.model, checkpoint.beta);
     assert_eq!(
         (model.config.hidden.clone(), model.config.latent, beta),
         (vec![64], 8, 1.0)
@@ -110,7 +103,7 @@ fn same_seed_same_model_and_resume_matches_an_uninterrupted_run() {
     let params = |dir: &Path| {
         load_model::<f32>(&dir.join("checkpoint.safetensors"))
             .unwrap()
-            .0
+            .model
             .params
     };
     assert_eq!(params(a.path()), params(b.path()), "same seed, same model");
@@ -122,6 +115,19 @@ fn same_seed_same_model_and_resume_matches_an_uninterrupted_run() {
     assert_eq!(resumed.len(), 2);
     assert_eq!(straight[1].test_loss, resumed[1].test_loss);
     assert_eq!(straight[1].train_loss, again[1].train_loss);
+    // Identical runs write identical files, byte for byte: the exported weights and the
+    // training state (no clock, no per-process ordering inside).
+    for file in ["checkpoint.safetensors", "state-epoch-0002.safetensors"] {
+        let bytes = |dir: &Path| std::fs::read(dir.join(file)).unwrap();
+        assert!(
+            bytes(a.path()) == bytes(b.path()),
+            "{file} differs between identical runs"
+        );
+        assert!(
+            bytes(a.path()) == bytes(c.path()),
+            "{file} differs after a resume"
+        );
+    }
 }
 
 #[test]
@@ -134,7 +140,8 @@ fn resume_refuses_different_settings() {
     };
     let err = train(dir.path(), &other, true).unwrap_err().to_string();
     assert!(
-        err.contains("--resume") && err.contains("different settings"),
+        err.starts_with("--latent: the run in")
+            && err.contains("trained with --latent 8; this command gives 4"),
         "{err}"
     );
 }

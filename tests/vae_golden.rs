@@ -47,7 +47,7 @@ fn every_golden_file_matches_pytorch() {
         "expected the golden fixtures in tests/fixtures, found {files:?}"
     );
     for path in files {
-        let mut file = TensorFile::<f64>::read(&path).unwrap();
+        let (mut file, _) = TensorFile::<f64>::read(&path).unwrap();
         let meta = |key: &str| file.meta(&path, key).unwrap().to_string();
         let config = ModelConfig {
             input_dim: meta("input_dim").parse().unwrap(),

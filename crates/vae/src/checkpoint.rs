@@ -1,30 +1,41 @@
-//! Checkpoints: a weights file that PyTorch can load, and a sibling with training state.
+//! Weights files: what `eval`, `sample` and `reconstruct` read, and what PyTorch loads.
 //!
 //! `checkpoint.safetensors` holds the parameters under PyTorch's state-dict names
 //! (`encoder.hidden.0.weight` `[out, in]`, …, `decoder.out.bias`) and the architecture in
 //! its metadata under the golden fixtures' keys: `input_dim`, `hidden` (a JSON list),
 //! `latent`, `activation`, `beta`. Any file with those names and keys, F32 or F64, made
-//! here or elsewhere, can be evaluated and sampled by this program.
+//! here or elsewhere, can be evaluated and sampled by this program. A training state
+//! (`state-epoch-*.safetensors`, see [`crate::state`]) is also a weights file: it holds
+//! the same tensors and keys, plus the optimizer's.
 //!
-//! `checkpoint.train.safetensors` holds what `--resume` needs: the optimizer's state
-//! tensors (`m.0`, `v.0`, …), and in its metadata the step count, the number of epochs
-//! completed, the seed and the training settings as JSON. The random streams are derived
-//! from (seed, epoch), so nothing else is needed to continue exactly.
+//! Loading trusts nothing: the digests are verified ([`TensorFile::read`]), the metadata
+//! must describe the tensors exactly (names, shapes), `beta` must be finite and ≥ 0, and
+//! every weight must be finite.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use optim::State;
 use tensor::Float;
 
 use crate::model::{Activation, ModelConfig, Vae};
-use crate::tensor_file::TensorFile;
+use crate::tensor_file::{check_finite, TensorFile, Verification};
 use crate::{Error, Result};
 
 /// The metadata `format` value of our weights files.
 pub const FORMAT: &str = "vae-checkpoint-v1";
 
-/// Writes the model's weights and architecture (atomically).
-pub fn save_model<T: Float>(path: &Path, model: &Vae<T>, beta: f64) -> Result<()> {
+/// A model read from a file.
+#[derive(Clone, Debug)]
+pub struct Checkpoint<T: Float> {
+    /// The model.
+    pub model: Vae<T>,
+    /// The β it was trained with (1 when the file does not say).
+    pub beta: f64,
+    /// Whether the file's digests were checked (files made elsewhere have none).
+    pub verification: Verification,
+}
+
+/// The weights file of `model`: its tensors and its architecture in the metadata.
+pub fn model_file<T: Float>(model: &Vae<T>, beta: f64) -> TensorFile<T> {
     let mut file = TensorFile::<T>::default();
     for (name, p) in model.names().into_iter().zip(&model.params) {
         file.tensors.insert(name, p.clone());
@@ -42,25 +53,56 @@ pub fn save_model<T: Float>(path: &Path, model: &Vae<T>, beta: f64) -> Result<()
         ("beta", beta.to_string()),
     ];
     file.metadata = meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    file.write(path)
+    file
 }
 
-/// Reads a weights file: the architecture from its metadata, then every parameter,
-/// checking names and shapes. Returns the model and its `beta`.
-pub fn load_model<T: Float>(path: &Path) -> Result<(Vae<T>, f64)> {
-    let mut file = TensorFile::<T>::read(path)?;
-    let parse = |key: &str| -> Result<String> { Ok(file.meta(path, key)?.to_string()) };
+/// Writes the model's weights and architecture (atomically, with digests).
+pub fn save_model<T: Float>(path: &Path, model: &Vae<T>, beta: f64) -> Result<()> {
+    model_file(model, beta).write(path)
+}
+
+/// Reads a weights file (or a training state's weights), verified as the module says.
+pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
+    let (mut file, verification) = TensorFile::<T>::read(path)?;
+    if file.metadata.get("format").map(String::as_str) == Some(crate::state::FORMAT) {
+        file.tensors
+            .retain(|name, _| !name.starts_with(crate::state::OPTIMIZER_PREFIX));
+    }
+    let (model, beta) = model_from_file(path, &mut file)?;
+    if !file.tensors.is_empty() {
+        let extra: Vec<&String> = file.tensors.keys().collect();
+        return Err(Error::invalid(
+            path,
+            format!(
+                "unexpected tensors {extra:?} for {}",
+                describe(&model.config)
+            ),
+        ));
+    }
+    Ok(Checkpoint {
+        model,
+        beta,
+        verification,
+    })
+}
+
+/// Takes the model's tensors out of `file`, checking them against its metadata.
+pub(crate) fn model_from_file<T: Float>(
+    path: &Path,
+    file: &mut TensorFile<T>,
+) -> Result<(Vae<T>, f64)> {
+    let text = |key: &str| -> Result<String> { Ok(file.meta(path, key)?.to_string()) };
     let bad = |key: &str, value: &str, why: &str| {
         Error::invalid(path, format!("metadata '{key}' = '{value}': {why}"))
     };
     let int = |key: &str| -> Result<usize> {
-        let v = parse(key)?;
+        let v = text(key)?;
         v.parse()
             .ok()
             .filter(|&n| n > 0)
             .ok_or_else(|| bad(key, &v, "expected a positive integer"))
     };
-    let hidden_text = parse("hidden")?;
+    let hidden_text = text("hidden")?;
     let hidden: Vec<usize> = serde_json::from_str(&hidden_text)
         .ok()
         .filter(|h: &Vec<usize>| h.iter().all(|&n| n > 0))
@@ -71,7 +113,7 @@ pub fn load_model<T: Float>(path: &Path) -> Result<(Vae<T>, f64)> {
                 "expected a JSON list of positive integers, e.g. [400]",
             )
         })?;
-    let activation_text = parse("activation")?;
+    let activation_text = text("activation")?;
     let activation: Activation = activation_text
         .parse()
         .map_err(|e: String| bad("activation", &activation_text, &e))?;
@@ -82,7 +124,9 @@ pub fn load_model<T: Float>(path: &Path) -> Result<(Vae<T>, f64)> {
         .unwrap_or_else(|| "1.0".into());
     let beta: f64 = beta_text
         .parse()
-        .map_err(|_| bad("beta", &beta_text, "expected a number"))?;
+        .ok()
+        .filter(|b: &f64| b.is_finite() && *b >= 0.0)
+        .ok_or_else(|| bad("beta", &beta_text, "expected a finite number ≥ 0"))?;
     let config = ModelConfig {
         input_dim: int("input_dim")?,
         hidden,
@@ -111,79 +155,18 @@ pub fn load_model<T: Float>(path: &Path) -> Result<(Vae<T>, f64)> {
                 ),
             ));
         }
+        check_finite(path, &name, &tensor)?;
         params.push(tensor);
-    }
-    if !file.tensors.is_empty() {
-        let extra: Vec<&String> = file.tensors.keys().collect();
-        return Err(Error::invalid(
-            path,
-            format!("unexpected tensors {extra:?} for {}", describe(&config)),
-        ));
     }
     Ok((Vae { config, params }, beta))
 }
 
-/// "input 784, hidden [400], latent 20, relu" for messages.
+/// "input_dim 784, hidden [400], latent 20, relu" for messages.
 fn describe(c: &ModelConfig) -> String {
     format!(
         "input_dim {}, hidden {:?}, latent {}, {}",
         c.input_dim, c.hidden, c.latent, c.activation
     )
-}
-
-/// The sibling file holding training state: `X.safetensors` → `X.train.safetensors`.
-pub fn training_state_path(checkpoint: &Path) -> PathBuf {
-    let stem = checkpoint
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    checkpoint.with_file_name(format!("{stem}.train.safetensors"))
-}
-
-/// What `--resume` needs beyond the weights.
-#[derive(Clone, Debug)]
-pub struct TrainingState {
-    /// Epochs completed.
-    pub epochs_done: usize,
-    /// The optimizer's state (its step count is the global step).
-    pub optimizer: State<f32>,
-    /// The run's settings as JSON (the seed among them).
-    pub settings: String,
-}
-
-/// Writes the training state (atomically).
-pub fn save_training_state(path: &Path, state: &TrainingState) -> Result<()> {
-    let mut file = TensorFile::<f32> {
-        tensors: state.optimizer.tensors.iter().cloned().collect(),
-        ..Default::default()
-    };
-    file.metadata
-        .insert("format".into(), "vae-training-state-v1".into());
-    file.metadata
-        .insert("epochs_done".into(), state.epochs_done.to_string());
-    file.metadata
-        .insert("step".into(), state.optimizer.step.to_string());
-    file.metadata
-        .insert("settings".into(), state.settings.clone());
-    file.write(path)
-}
-
-/// Reads the training state written by [`save_training_state`].
-pub fn load_training_state(path: &Path) -> Result<TrainingState> {
-    let file = TensorFile::<f32>::read(path)?;
-    let number = |key: &str| -> Result<u64> {
-        let v = file.meta(path, key)?;
-        v.parse()
-            .map_err(|_| Error::invalid(path, format!("metadata '{key}' = '{v}' is not a number")))
-    };
-    Ok(TrainingState {
-        epochs_done: number("epochs_done")? as usize,
-        optimizer: State {
-            step: number("step")?,
-            tensors: file.tensors.clone().into_iter().collect(),
-        },
-        settings: file.meta(path, "settings")?.to_string(),
-    })
 }
 
 #[cfg(test)]
@@ -200,62 +183,89 @@ mod tests {
         }
     }
 
+    fn model() -> Vae<f32> {
+        Vae::<f32>::new(small(), &mut rand::rngs::StdRng::seed_from_u64(3))
+    }
+
+    /// Saves `model()`, lets `edit` change the file's contents (digests recomputed, as a
+    /// tool that rewrites the file would), and returns the load error.
+    fn load_error(edit: impl FnOnce(&mut TensorFile<f32>)) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        let mut file = model_file(&model(), 1.0);
+        edit(&mut file);
+        file.write(&path).unwrap();
+        load_model::<f32>(&path).unwrap_err().to_string()
+    }
+
     #[test]
     fn round_trips_weights_and_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        let model = Vae::<f32>::new(small(), &mut rand::rngs::StdRng::seed_from_u64(3));
-        save_model(&path, &model, 0.5).unwrap();
-        let (back, beta) = load_model::<f32>(&path).unwrap();
-        assert_eq!((back.config, beta), (small(), 0.5));
-        assert_eq!(back.params, model.params);
+        save_model(&path, &model(), 0.5).unwrap();
+        let back = load_model::<f32>(&path).unwrap();
+        assert_eq!((back.model.config, back.beta), (small(), 0.5));
+        assert_eq!(back.model.params, model().params);
+        assert_eq!(back.verification, Verification::Verified);
     }
 
     #[test]
     fn wrong_shapes_and_missing_tensors_are_explained() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.safetensors");
-        let mut model = Vae::<f32>::new(small(), &mut rand::rngs::StdRng::seed_from_u64(3));
-        model.params[2] = tensor::Tensor::zeros(vec![3, 3]);
-        save_model(&path, &model, 1.0).unwrap();
-        let err = load_model::<f32>(&path).unwrap_err().to_string();
+        let err = load_error(|f| {
+            f.tensors.insert(
+                "encoder.hidden.1.weight".into(),
+                tensor::Tensor::zeros(vec![3, 3]),
+            );
+        });
         assert!(
             err.contains("'encoder.hidden.1.weight' has shape [3, 3], expected [4, 5]"),
             "{err}"
         );
-
-        let mut file = TensorFile::<f32>::read(&path).unwrap();
-        file.tensors.remove("decoder.out.bias");
-        file.write(&path).unwrap();
-        let err = load_model::<f32>(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("'encoder.hidden.1.weight'")
-                || err.contains("'decoder.out.bias' is missing"),
-            "{err}"
-        );
+        let err = load_error(|f| {
+            f.tensors.remove("decoder.out.bias");
+        });
+        assert!(err.contains("'decoder.out.bias' is missing"), "{err}");
+        let err = load_error(|f| {
+            f.tensors
+                .insert("extra".into(), tensor::Tensor::zeros(vec![1]));
+        });
+        assert!(err.contains("unexpected tensors [\"extra\"]"), "{err}");
     }
 
     #[test]
     fn bad_metadata_is_explained() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.safetensors");
-        let model = Vae::<f32>::new(small(), &mut rand::rngs::StdRng::seed_from_u64(3));
-        save_model(&path, &model, 1.0).unwrap();
-        let mut file = TensorFile::<f32>::read(&path).unwrap();
-        file.metadata.insert("hidden".into(), "400".into());
-        file.write(&path).unwrap();
-        let err = load_model::<f32>(&path).unwrap_err().to_string();
+        let err = load_error(|f| {
+            f.metadata.insert("hidden".into(), "400".into());
+        });
         assert!(
             err.contains("metadata 'hidden' = '400'") && err.contains("JSON list"),
             "{err}"
         );
+        for beta in ["-1", "NaN", "inf", "x"] {
+            let err = load_error(|f| {
+                f.metadata.insert("beta".into(), beta.into());
+            });
+            assert!(
+                err.contains(&format!("metadata 'beta' = '{beta}'"))
+                    && err.contains("finite number ≥ 0"),
+                "{err}"
+            );
+        }
+        let err = load_error(|f| {
+            f.metadata.insert("activation".into(), "gelu".into());
+        });
+        assert!(err.contains("unknown activation 'gelu'"), "{err}");
     }
 
     #[test]
-    fn sibling_path() {
-        assert_eq!(
-            training_state_path(Path::new("run/checkpoint.safetensors")),
-            Path::new("run/checkpoint.train.safetensors")
+    fn non_finite_weights_are_refused_by_name() {
+        let err = load_error(|f| {
+            let w = f.tensors.get_mut("encoder.mu.weight").unwrap();
+            w[[1, 2]] = f32::NAN;
+        });
+        assert!(
+            err.contains("tensor 'encoder.mu.weight' holds 1 NaN or infinite values"),
+            "{err}"
         );
     }
 }

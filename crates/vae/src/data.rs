@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::idx::read_idx;
@@ -116,6 +117,59 @@ impl Dataset {
     }
 }
 
+/// What a run was trained on, as the training state records it: `--resume` refuses
+/// other data. The digest covers the decoded images and labels of both sets (with their
+/// counts and sizes), so the same data gzipped or raw, or moved elsewhere, still matches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Where the data was read from (as given; for messages).
+    pub source: String,
+    /// Training images.
+    pub train_images: usize,
+    /// Test images.
+    pub test_images: usize,
+    /// Image height and width.
+    pub image_size: [usize; 2],
+    /// SHA-256 of both sets, in lowercase hex.
+    pub sha256: String,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `train` and `test`, read from `source`.
+    pub fn of(source: &Path, train: &Dataset, test: &Dataset) -> Self {
+        let mut hash = Sha256::new();
+        for set in [train, test] {
+            for n in [set.len(), set.rows, set.cols] {
+                hash.update((n as u64).to_le_bytes());
+            }
+            hash.update(&set.images);
+            hash.update(&set.labels);
+        }
+        DataFingerprint {
+            source: source.display().to_string(),
+            train_images: train.len(),
+            test_images: test.len(),
+            image_size: [train.rows, train.cols],
+            sha256: format!("{:x}", hash.finalize()),
+        }
+    }
+}
+
+impl std::fmt::Display for DataFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} training + {} test images of {}×{}, SHA-256 {}…)",
+            self.source,
+            self.train_images,
+            self.test_images,
+            self.image_size[0],
+            self.image_size[1],
+            &self.sha256[..self.sha256.len().min(12)]
+        )
+    }
+}
+
 /// A shuffled order of `0..len` for one epoch.
 pub fn shuffled<R: Rng>(len: usize, rng: &mut R) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
@@ -154,16 +208,22 @@ pub fn load_folder(dir: &Path) -> Result<(Dataset, Dataset)> {
     verify_checksums(dir)?;
     let train = Dataset::load(&locate(dir, TRAIN_IMAGES)?, &locate(dir, TRAIN_LABELS)?)?;
     let test = Dataset::load(&locate(dir, TEST_IMAGES)?, &locate(dir, TEST_LABELS)?)?;
+    check_same_size(dir, &train, &test)?;
+    Ok((train, test))
+}
+
+/// Refuses training and test images of different sizes (read from `source`).
+pub fn check_same_size(source: &Path, train: &Dataset, test: &Dataset) -> Result<()> {
     if (train.rows, train.cols) != (test.rows, test.cols) {
         return Err(Error::invalid(
-            dir,
+            source,
             format!(
                 "training images are {}×{} but test images {}×{}",
                 train.rows, train.cols, test.rows, test.cols
             ),
         ));
     }
-    Ok((train, test))
+    Ok(())
 }
 
 /// Checks every file listed in `dir/SHA256SUMS` (lines `<hex digest>  <file name>`).

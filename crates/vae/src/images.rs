@@ -1,13 +1,11 @@
 //! Pictures: grids of digits as PNG, and the loss curve as SVG.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 use ndarray::ArrayView2;
 
+use crate::metrics::EpochMetrics;
 use crate::tensor_file::write_atomically;
-use crate::train::EpochMetrics;
 use crate::{Error, Result};
 
 /// Writes images (`[n, rows·cols]`, values in [0, 1]) as a `grid_rows × grid_cols` PNG,
@@ -36,19 +34,16 @@ pub fn write_grid(
             }
         }
     }
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), width as u32, height as u32);
+    // Encoded in memory, then written atomically: a crash never leaves half a picture.
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width as u32, height as u32);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder
-        .write_header()
-        .map_err(|e| Error::invalid(path, format!("cannot write PNG: {e}")))?;
-    writer
-        .write_image_data(&pixels)
-        .map_err(|e| Error::invalid(path, format!("cannot write PNG: {e}")))?;
-    writer
-        .finish()
-        .map_err(|e| Error::invalid(path, format!("cannot write PNG: {e}")))
+    let cannot = |e: png::EncodingError| Error::invalid(path, format!("cannot write PNG: {e}"));
+    let mut writer = encoder.write_header().map_err(cannot)?;
+    writer.write_image_data(&pixels).map_err(cannot)?;
+    writer.finish().map_err(cannot)?;
+    write_atomically(path, &bytes)
 }
 
 /// Writes the training and test loss per epoch as an SVG line chart.
@@ -134,6 +129,7 @@ pub fn write_loss_curve(path: &Path, metrics: &[EpochMetrics]) -> Result<()> {
 mod tests {
     use super::*;
     use ndarray::Array2;
+    use std::fs::File;
 
     #[test]
     fn grid_has_the_expected_size_and_pixels() {

@@ -12,11 +12,17 @@ pub mod cli;
 pub mod data;
 mod error;
 pub mod eval;
+pub mod faults;
 pub mod idx;
 pub mod images;
+pub mod limits;
 pub mod loss;
+pub mod metrics;
 pub mod model;
+pub mod run;
+pub mod run_folder;
 pub mod settings;
+pub mod state;
 pub mod tensor_file;
 pub mod train;
 

@@ -128,11 +128,22 @@ impl ModelConfig {
     }
 
     /// Number of scalar parameters (652,824 for 784-400-20).
+    ///
+    /// # Panics
+    /// If the count overflows `usize` (see [`checked_param_count`](Self::checked_param_count)).
     pub fn param_count(&self) -> usize {
+        self.checked_param_count()
+            .expect("the parameter count overflows usize")
+    }
+
+    /// Number of scalar parameters, or `None` when it does not fit in a `usize`
+    /// (sizes from flags and files are checked with this before anything is allocated).
+    pub fn checked_param_count(&self) -> Option<usize> {
         self.param_shapes()
             .iter()
-            .map(|(_, s)| s.iter().product::<usize>())
-            .sum()
+            .try_fold(0usize, |total, (_, s)| {
+                total.checked_add(s.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?)
+            })
     }
 }
 

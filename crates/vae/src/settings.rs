@@ -5,7 +5,7 @@ use optim::Schedule;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Pixels;
-use crate::model::ModelConfig;
+use crate::model::{Activation, ModelConfig};
 use crate::{Error, Result};
 
 /// Everything a run is configured by. The defaults are the canonical PyTorch example.
@@ -45,6 +45,33 @@ pub struct Settings {
     pub adam_eps: f64,
 }
 
+/// The settings a resumed run may change: they change how it goes on, not what it is.
+pub const ADJUSTABLE: [&str; 6] = [
+    "epochs",
+    "lr",
+    "lr_schedule",
+    "lr_warmup",
+    "clip_grad_norm",
+    "adam_eps",
+];
+
+fn as_object(settings: &Settings) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(settings).expect("settings serialize") {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("a struct serializes to an object"),
+    }
+}
+
+/// A setting's value as it would be typed on the command line.
+fn show(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(none)".into(),
+        serde_json::Value::Array(items) => items.iter().map(show).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
 fn constant() -> String {
     "constant".into()
 }
@@ -75,12 +102,19 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The model architecture for images of `input_dim` pixels.
-    pub fn model(&self, input_dim: usize) -> Result<ModelConfig> {
-        let activation = self
-            .activation
-            .parse()
-            .map_err(|e: String| Error::config("--activation", e))?;
+    /// Checks every setting, naming the flag of the first one out of range. This is the
+    /// one place settings are validated; `vae train` and [`crate::train::run`] both call it.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |flag: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::config(
+                    flag,
+                    format!("must be a positive number, got {v}"),
+                ))
+            }
+        };
         if self.hidden.contains(&0) {
             return Err(Error::config(
                 "--hidden",
@@ -90,12 +124,90 @@ impl Settings {
         if self.latent == 0 {
             return Err(Error::config("--latent", "must be at least 1"));
         }
-        Ok(ModelConfig {
+        self.activation
+            .parse::<Activation>()
+            .map_err(|e| Error::config("--activation", e))?;
+        if !(self.beta >= 0.0 && self.beta.is_finite()) {
+            return Err(Error::config(
+                "--beta",
+                format!("must be a non-negative number, got {}", self.beta),
+            ));
+        }
+        if self.epochs == 0 {
+            return Err(Error::config("--epochs", "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::config("--batch-size", "must be at least 1"));
+        }
+        positive("--lr", self.lr)?;
+        positive("--adam-eps", self.adam_eps)?;
+        if let Some(c) = self.clip_grad_norm {
+            positive("--clip-grad-norm", c)?;
+        }
+        self.schedule().map(|_| ())
+    }
+
+    /// The model architecture for images of `input_dim` pixels, refused when its size
+    /// does not even fit in a machine word.
+    pub fn model(&self, input_dim: usize) -> Result<ModelConfig> {
+        self.validate()?;
+        let config = ModelConfig {
             input_dim,
             hidden: self.hidden.clone(),
             latent: self.latent,
-            activation,
-        })
+            activation: self
+                .activation
+                .parse()
+                .map_err(|e| Error::config("--activation", e))?,
+        };
+        if config.checked_param_count().is_none() {
+            return Err(Error::config(
+                "--hidden",
+                format!(
+                    "a model with hidden sizes {:?} and latent size {} has more parameters than this machine can count",
+                    self.hidden, self.latent
+                ),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The settings a resumed run continues with. `self` holds this command's values;
+    /// `is_given(field)` says which of them were given on its command line. Fields not
+    /// given keep the saved values. A given field that would make it another run (the
+    /// architecture, objective, seed, batch size) must equal the saved one, or the
+    /// resume is refused naming the flag and both values; a given field that is safe to
+    /// change ([`ADJUSTABLE`]) is taken, with one line saying so in the returned notes.
+    pub fn resumed(
+        &self,
+        saved: &Settings,
+        is_given: &dyn Fn(&str) -> bool,
+        run: &std::path::Path,
+    ) -> Result<(Settings, Vec<String>)> {
+        let (mine, theirs) = (as_object(self), as_object(saved));
+        let mut merged = theirs.clone();
+        let mut notes = Vec::new();
+        for (field, value) in mine.iter().filter(|(f, _)| is_given(f)) {
+            let old = &theirs[field];
+            if old == value {
+                continue;
+            }
+            let flag = format!("--{}", field.replace('_', "-"));
+            if !ADJUSTABLE.contains(&field.as_str()) {
+                return Err(Error::config(
+                    &flag,
+                    format!(
+                        "the run in {} was trained with {flag} {}; this command gives {}. A resumed run keeps its architecture, objective, seed, batch size and data: continue it without {flag}, or start a new run (another --out, or --force to replace this one)",
+                        run.display(), show(old), show(value)
+                    ),
+                ));
+            }
+            notes.push(format!("{flag}: {} → {}", show(old), show(value)));
+            merged.insert(field.clone(), value.clone());
+        }
+        let merged = serde_json::from_value(serde_json::Value::Object(merged))
+            .expect("the fields of Settings");
+        Ok((merged, notes))
     }
 
     /// How pixels are fed to the model.
@@ -200,6 +312,154 @@ mod tests {
             ..with("exp:0.9")
         };
         assert_eq!(warm.schedule().unwrap().lr(1.0, 0), 0.5);
+    }
+
+    #[test]
+    fn every_bad_setting_names_its_flag() {
+        let cases: [(&str, Settings); 9] = [
+            (
+                "--hidden",
+                Settings {
+                    hidden: vec![400, 0],
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--latent",
+                Settings {
+                    latent: 0,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--activation",
+                Settings {
+                    activation: "gelu".into(),
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--beta",
+                Settings {
+                    beta: -1.0,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--beta",
+                Settings {
+                    beta: f64::NAN,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--epochs",
+                Settings {
+                    epochs: 0,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--batch-size",
+                Settings {
+                    batch_size: 0,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--lr",
+                Settings {
+                    lr: f64::INFINITY,
+                    ..Settings::default()
+                },
+            ),
+            (
+                "--clip-grad-norm",
+                Settings {
+                    clip_grad_norm: Some(0.0),
+                    ..Settings::default()
+                },
+            ),
+        ];
+        for (flag, settings) in cases {
+            let err = settings.validate().unwrap_err().to_string();
+            assert!(err.starts_with(flag), "{flag}: {err}");
+        }
+        assert!(Settings::default().validate().is_ok());
+        let huge = Settings {
+            hidden: vec![usize::MAX],
+            ..Settings::default()
+        };
+        let err = huge.model(784).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--hidden") && err.contains("more parameters"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn resuming_keeps_what_was_not_given_and_refuses_another_run() {
+        let saved = Settings {
+            hidden: vec![200, 200],
+            epochs: 10,
+            ..Settings::default()
+        };
+        let asked = Settings {
+            epochs: 20,
+            lr: 5e-4,
+            ..Settings::default()
+        };
+        let given = |f: &str| f == "epochs" || f == "lr";
+        let (merged, notes) = asked
+            .resumed(&saved, &given, std::path::Path::new("r"))
+            .unwrap();
+        assert_eq!(
+            merged,
+            Settings {
+                epochs: 20,
+                lr: 5e-4,
+                ..saved.clone()
+            }
+        );
+        assert_eq!(notes, vec!["--epochs: 10 → 20", "--lr: 0.001 → 0.0005"]);
+
+        let all = |_: &str| true;
+        let err = asked
+            .resumed(&saved, &all, std::path::Path::new("r"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "--hidden: the run in r was trained with --hidden 200,200; this command gives 400"
+            ),
+            "{err}"
+        );
+        // Every field is either adjustable or part of the run's identity, and each
+        // identity field is refused when it changes.
+        for field in as_object(&saved).keys() {
+            let mut changed = as_object(&saved);
+            changed[field] = match &changed[field] {
+                serde_json::Value::Bool(b) => (!b).into(),
+                serde_json::Value::String(_) => "tanh".into(),
+                serde_json::Value::Array(_) => vec![7].into(),
+                serde_json::Value::Null => 1.5.into(),
+                serde_json::Value::Number(n) => (n.as_f64().unwrap() + 2.0).into(),
+                other => other.clone(),
+            };
+            let changed: Settings = serde_json::from_value(changed.into()).unwrap_or_else(|_| {
+                // integer fields: add 2 as an integer
+                let mut m = as_object(&saved);
+                m[field] = (m[field].as_u64().unwrap() + 2).into();
+                serde_json::from_value(m.into()).unwrap()
+            });
+            let only = |f: &str| f == field;
+            let result = changed.resumed(&saved, &only, std::path::Path::new("r"));
+            assert_eq!(
+                result.is_ok(),
+                ADJUSTABLE.contains(&field.as_str()),
+                "{field}"
+            );
+        }
     }
 
     #[test]
