@@ -9,14 +9,16 @@
 //! 4+4d    ...    the elements, row-major, exactly Π dims of them
 //! ```
 //! A file that starts with the gzip magic `1f 8b` is decompressed first. Every way a
-//! file can be wrong is an [`Error`] naming the file and the problem.
+//! file can be wrong is an [`Error`] naming the file and the problem, found before any
+//! memory is reserved on the header's word alone (tests/fuzz_inputs.rs tries thousands
+//! of damaged files).
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use byteorder::{BigEndian, ReadBytesExt};
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 
 use crate::{Error, Result};
 
@@ -29,22 +31,41 @@ pub struct Idx {
     pub data: Vec<u8>,
 }
 
-/// Reads an IDX file (gzipped or raw).
+/// At most this many bytes are reserved before they are read: a header's dimensions are
+/// a claim, and a damaged one must not make us reserve gigabytes it does not have.
+const RESERVE_CAP: usize = 64 << 20;
+
+/// Reads an IDX file (gzipped or raw). A raw file's length is checked against its
+/// header before any data is read; a gzipped file is decompressed up to the size its
+/// header declares, and anything after the gzip stream is an error.
 pub fn read_idx(path: &Path) -> Result<Idx> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let length = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut reader = BufReader::new(file);
-    let mut magic = [0u8; 2];
-    let head = reader.read(&mut magic).map_err(|e| Error::io(path, e))?;
-    let prefix = std::io::Cursor::new(magic[..head].to_vec());
-    if head == 2 && magic == [0x1f, 0x8b] {
-        parse(path, GzDecoder::new(prefix.chain(reader)))
-    } else {
-        parse(path, prefix.chain(reader))
+    let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    if !head.starts_with(&[0x1f, 0x8b]) {
+        return read(path, &mut reader, Some(length));
     }
+    let mut gz = GzDecoder::new(reader);
+    let idx = read(path, &mut gz, None)?;
+    let mut rest = gz.into_inner();
+    let after = rest.fill_buf().map_err(|e| Error::io(path, e))?;
+    if !after.is_empty() {
+        return Err(Error::invalid(
+            path,
+            "trailing bytes after the gzip stream (a second file appended, or damage)",
+        ));
+    }
+    Ok(idx)
 }
 
 /// Parses IDX bytes from any reader; `path` is only used in error messages.
 pub fn parse(path: &Path, mut reader: impl Read) -> Result<Idx> {
+    read(path, &mut reader, None)
+}
+
+/// Parses IDX bytes; `length`, when known, is the whole input's size in bytes.
+fn read(path: &Path, reader: &mut impl Read, length: Option<u64>) -> Result<Idx> {
     let truncated =
         |what: &str| Error::invalid(path, format!("truncated: the file ends inside the {what}"));
     let mut magic = [0u8; 4];
@@ -84,20 +105,33 @@ pub fn parse(path: &Path, mut reader: impl Read) -> Result<Idx> {
     let expected = expected.filter(|&n| n <= 1 << 34).ok_or_else(|| {
         Error::invalid(path, format!("dimensions {dims:?} are implausibly large"))
     })?;
-    let mut data = Vec::with_capacity(expected);
+    let short = |have: u64| {
+        Error::invalid(
+            path,
+            format!("truncated: dimensions {dims:?} need {expected} bytes of data, the file has {have}"),
+        )
+    };
+    let trailing = || {
+        Error::invalid(
+            path,
+            format!("trailing bytes after the {expected} declared by dimensions {dims:?}"),
+        )
+    };
+    if let Some(length) = length {
+        let have = length.saturating_sub(4 + 4 * ndims as u64);
+        match have.cmp(&(expected as u64)) {
+            std::cmp::Ordering::Less => return Err(short(have)),
+            std::cmp::Ordering::Greater => return Err(trailing()),
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    let mut data = Vec::with_capacity(expected.min(RESERVE_CAP));
     reader
-        .by_ref()
         .take(expected as u64)
         .read_to_end(&mut data)
         .map_err(|e| Error::invalid(path, format!("cannot read the data: {e}")))?;
     if data.len() < expected {
-        return Err(Error::invalid(
-            path,
-            format!(
-                "truncated: dimensions {dims:?} need {expected} bytes of data, the file has {}",
-                data.len()
-            ),
-        ));
+        return Err(short(data.len() as u64));
     }
     let mut extra = [0u8; 1];
     if reader
@@ -105,10 +139,7 @@ pub fn parse(path: &Path, mut reader: impl Read) -> Result<Idx> {
         .map_err(|e| Error::invalid(path, format!("cannot read the data: {e}")))?
         > 0
     {
-        return Err(Error::invalid(
-            path,
-            format!("trailing bytes after the {expected} declared by dimensions {dims:?}"),
-        ));
+        return Err(trailing());
     }
     Ok(Idx { dims, data })
 }
@@ -184,6 +215,35 @@ mod tests {
     #[test]
     fn trailing_bytes_are_named() {
         assert!(error(&encode(&[2], &[1, 2, 3])).contains("trailing bytes"));
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_file_holds_is_refused_before_reading() {
+        // 21,913,098 images of 28×28 (17 GB) claimed by a file of a few bytes: refused
+        // from the file's length, for a raw file, and after decompressing what there is,
+        // for a gzipped one; neither reserves the 17 GB.
+        let bytes = encode(&[21_913_098, 28, 28], &[0; 100]);
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [false, true] {
+            let err = read_idx(&write(dir.path(), "huge", &bytes, gzip))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("need 17179868832 bytes of data, the file has 100"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_after_a_gzip_stream_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "gz", &encode(&[2], &[1, 2]), true);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"garbage");
+        std::fs::write(&path, bytes).unwrap();
+        let err = read_idx(&path).unwrap_err().to_string();
+        assert!(err.contains("trailing bytes after the gzip stream"), "{err}");
     }
 
     #[test]

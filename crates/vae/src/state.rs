@@ -138,7 +138,10 @@ pub fn load(path: &Path) -> Result<TrainingState> {
         step: parse(path, &file, "step")?,
         tensors: optimizer,
     };
-    let expected = record.settings.model(model.config.input_dim)?;
+    let expected = record
+        .settings
+        .model(model.config.input_dim)
+        .map_err(|e| Error::invalid(path, format!("the saved settings are invalid: {e}")))?;
     if model.config != expected || record.history.len() != record.epochs_done {
         return Err(Error::invalid(
             path,
