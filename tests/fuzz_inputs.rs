@@ -53,7 +53,8 @@ fn damage() -> impl Strategy<Value = Damage> {
         (at.clone(), any::<u8>()).prop_map(|(a, v)| Damage::Set(a, v)),
         (at, prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(a, v)| Damage::Insert(a, v)),
         prop::collection::vec(any::<u8>(), 1..16).prop_map(Damage::Append),
-        prop_oneof![Just(0u64), Just(u64::MAX), 1u64..100_000, Just(1 << 40)].prop_map(Damage::Length),
+        prop_oneof![Just(0u64), Just(u64::MAX), 1u64..100_000, Just(1 << 40)]
+            .prop_map(Damage::Length),
         any::<u8>().prop_map(Damage::Dims),
     ]
 }
@@ -223,11 +224,17 @@ fn every_single_bit_flip_of_a_checkpoint_is_caught_or_harmless() {
                 caught += 1;
             }
             Ok(back) => {
-                assert_eq!(back.model.params, model.params, "byte {i} changed the numbers");
+                assert_eq!(
+                    back.model.params, model.params,
+                    "byte {i} changed the numbers"
+                );
                 assert_eq!(back.beta, 1.0);
                 harmless += 1;
             }
         }
     }
-    assert!(caught > original.len() * 9 / 10, "{caught} caught, {harmless} harmless");
+    assert!(
+        caught > original.len() * 9 / 10,
+        "{caught} caught, {harmless} harmless"
+    );
 }

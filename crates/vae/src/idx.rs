@@ -108,7 +108,9 @@ fn read(path: &Path, reader: &mut impl Read, length: Option<u64>) -> Result<Idx>
     let short = |have: u64| {
         Error::invalid(
             path,
-            format!("truncated: dimensions {dims:?} need {expected} bytes of data, the file has {have}"),
+            format!(
+                "truncated: dimensions {dims:?} need {expected} bytes of data, the file has {have}"
+            ),
         )
     };
     let trailing = || {
@@ -243,7 +245,10 @@ mod tests {
         bytes.extend_from_slice(b"garbage");
         std::fs::write(&path, bytes).unwrap();
         let err = read_idx(&path).unwrap_err().to_string();
-        assert!(err.contains("trailing bytes after the gzip stream"), "{err}");
+        assert!(
+            err.contains("trailing bytes after the gzip stream"),
+            "{err}"
+        );
     }
 
     #[test]

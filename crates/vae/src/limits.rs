@@ -47,7 +47,7 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
     let too_big = |flag: &str, what: String| Error::config(flag, what);
     let Some((model, data)) = training_bytes(config, batch) else {
         return Err(too_big(
-            "--hidden",
+            "--hidden/--latent/--batch-size",
             format!(
                 "a model of hidden sizes {:?}, latent size {} and batches of {batch} is too large to size",
                 config.hidden, config.latent
@@ -61,10 +61,11 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
     if need <= available {
         return Ok(());
     }
-    let flag = if model >= data {
-        "--hidden"
-    } else {
-        "--batch-size"
+    let widest_hidden = config.hidden.iter().copied().max().unwrap_or(0);
+    let flag = match (model >= data, config.latent > widest_hidden) {
+        (true, true) => "--latent",
+        (true, false) => "--hidden",
+        (false, _) => "--batch-size",
     };
     Err(too_big(
         flag,
@@ -90,9 +91,16 @@ pub fn config_name(config: &ModelConfig) -> String {
         .join("-")
 }
 
-/// Bytes as "12.3 GB".
+/// Bytes as "12.3 GB" (or MB, TB, PB: whichever reads best).
 pub fn gigabytes(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / 1e9)
+    let units = ["MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes as f64 / 1e6;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
 }
 
 #[cfg(test)]

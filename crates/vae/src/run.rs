@@ -25,9 +25,9 @@ use crate::data::{check_same_size, DataFingerprint, Dataset};
 use crate::eval;
 use crate::faults;
 use crate::images;
-use crate::limits::check_training_memory;
+use crate::limits::{check_training_memory, config_name};
 use crate::metrics::{self, EpochMetrics};
-use crate::model::Vae;
+use crate::model::{ModelConfig, Vae};
 use crate::run_folder::{self, RunFolder};
 use crate::settings::Settings;
 use crate::state::{self, RunRecord};
@@ -126,9 +126,25 @@ pub fn run(
     if options.keep_checkpoints == 0 {
         return Err(Error::config("--keep-checkpoints", "must be at least 1"));
     }
+    // Sizes first: an impossible model is refused before the run folder is touched.
+    let config = settings.model(data.train.pixels())?;
+    check_training_memory(&config, settings.batch_size)?;
     let folder = RunFolder::new(&options.out);
-    let mut run = start_or_resume(settings, data, options, &folder)?;
+    let mut run = start_or_resume(settings, config, data, options, &folder)?;
     let epochs = run.record.settings.epochs;
+    if options.progress {
+        let (config, s) = (&run.trainer.model.config, &run.record.settings);
+        println!(
+            "training {} {} ({} parameters) on {} images, {epochs} epochs, batch {}, {} threads → {}",
+            config_name(config),
+            config.activation,
+            config.param_count(),
+            data.train.len(),
+            s.batch_size,
+            rayon::current_num_threads(),
+            folder.dir().display()
+        );
+    }
     for epoch in run.record.epochs_done + 1..=epochs {
         let sets = (&data.train, &data.test);
         let m = train_epoch(
@@ -169,6 +185,7 @@ fn note(message: impl std::fmt::Display) {
 
 fn start_or_resume(
     settings: &Settings,
+    config: ModelConfig,
     data: &TrainData,
     options: &RunOptions,
     folder: &RunFolder,
@@ -252,8 +269,6 @@ fn start_or_resume(
         }
         _ => {}
     }
-    let config = settings.model(data.train.pixels())?;
-    check_training_memory(&config, settings.batch_size)?;
     let model = Vae::new(config, &mut StdRng::seed_from_u64(settings.seed));
     Ok(Run {
         trainer: Trainer::for_settings(model, settings),

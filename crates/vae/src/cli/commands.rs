@@ -9,7 +9,6 @@ use super::{Command, DataArgs, EvalArgs, ReconstructArgs, SampleArgs, TrainArgs}
 use crate::checkpoint::{load_model, Checkpoint};
 use crate::data::{load_folder, Dataset, Pixels};
 use crate::eval;
-use crate::limits::config_name;
 use crate::run::{self, RunOptions, Start, TrainData};
 use crate::run_folder::RunFolder;
 use crate::tensor_file::Verification;
@@ -47,20 +46,6 @@ fn train_command(args: TrainArgs, given: &BTreeSet<String>) -> Result<()> {
     let (train, test) = load_folder(&resolve_data_dir(&data_dir))?;
     // The fingerprint records the folder as given, not where it was found.
     let data = TrainData::new(&data_dir, train, test)?;
-    if !args.quiet {
-        let config = settings.model(data.train.pixels())?;
-        println!(
-            "training {} {} ({} parameters) on {} images, {} epochs, batch {}, {} threads → {}",
-            config_name(&config),
-            config.activation,
-            config.param_count(),
-            data.train.len(),
-            settings.epochs,
-            settings.batch_size,
-            rayon::current_num_threads(),
-            args.out.display()
-        );
-    }
     let options = RunOptions {
         out: args.out.clone(),
         start,
