@@ -163,6 +163,33 @@ fn a_diverging_run_stops_with_a_clear_error() {
 }
 
 #[test]
+fn a_run_that_fails_leaves_the_last_complete_state_metrics_and_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    train(dir.path(), &settings(1), false).unwrap();
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    let before: Vec<Vec<u8>> = ["metrics.jsonl", "samples.png", "checkpoint.safetensors"]
+        .iter()
+        .map(|f| read(f))
+        .collect();
+    // Resumed with a learning rate that makes epoch 2 diverge.
+    let diverging = Settings {
+        lr: 1e30,
+        ..settings(2)
+    };
+    let err = train(dir.path(), &diverging, true).unwrap_err();
+    assert!(matches!(err, Error::NonFinite { epoch: 2, .. }), "{err}");
+    let after: Vec<Vec<u8>> = ["metrics.jsonl", "samples.png", "checkpoint.safetensors"]
+        .iter()
+        .map(|f| read(f))
+        .collect();
+    assert!(before == after, "the failed epoch changed the run's files");
+    let state = vae::state::load(&dir.path().join("state-epoch-0001.safetensors")).unwrap();
+    assert_eq!(state.record.epochs_done, 1);
+    // ... and the run goes on from there once the learning rate is sane again.
+    assert_eq!(train(dir.path(), &settings(2), true).unwrap().len(), 2);
+}
+
+#[test]
 fn the_learning_rate_follows_the_schedule_and_clipping_keeps_training_finite() {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {

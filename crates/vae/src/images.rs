@@ -4,8 +4,8 @@ use std::path::Path;
 
 use ndarray::ArrayView2;
 
+use crate::atomic::write_atomically;
 use crate::metrics::EpochMetrics;
-use crate::tensor_file::write_atomically;
 use crate::{Error, Result};
 
 /// Writes images (`[n, rows·cols]`, values in [0, 1]) as a `grid_rows × grid_cols` PNG,

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod data;
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod resume;
 pub mod run;
 pub mod run_folder;
 pub mod settings;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tensor_file::write_atomically;
+use crate::atomic::write_atomically;
 use crate::Result;
 
 /// One epoch's figures: a line of metrics.jsonl.

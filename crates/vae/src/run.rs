@@ -161,18 +161,7 @@ pub fn run(
                 m.seconds.unwrap_or(0.0), m.samples_per_sec.unwrap_or(0.0)
             );
         }
-        run.record.history.push(m);
-        run.record.epochs_done = epoch;
-        let model = &run.trainer.model;
-        state::save(
-            &folder.state(epoch),
-            model,
-            &run.trainer.optimizer.state(),
-            &run.record,
-        )?;
-        faults::point(&format!("epoch-{epoch}:committed")).map_err(faults::as_error)?;
-        folder.prune_states(options.keep_checkpoints)?;
-        write_exports(&folder, model, &run.record)?;
+        commit_epoch(&mut run, m, &folder, options.keep_checkpoints)?;
     }
     let mut rng = epoch_rng(run.record.settings.seed, 0);
     eval::write_pictures(&run.trainer.model, &data.test, folder.dir(), &mut rng)?;
@@ -353,6 +342,25 @@ fn resume(
         record,
         _lock: lock,
     })
+}
+
+/// The end of an epoch: the state (the commit point), then the pruning of old states,
+/// then the exports.
+fn commit_epoch(
+    run: &mut Run,
+    metrics: EpochMetrics,
+    folder: &RunFolder,
+    keep: usize,
+) -> Result<()> {
+    let epoch = metrics.epoch;
+    run.record.history.push(metrics);
+    run.record.epochs_done = epoch;
+    let model = &run.trainer.model;
+    let optimizer = run.trainer.optimizer.state();
+    state::save(&folder.state(epoch), model, &optimizer, &run.record)?;
+    faults::point(&format!("epoch-{epoch}:committed")).map_err(faults::as_error)?;
+    folder.prune_states(keep)?;
+    write_exports(folder, model, &run.record)
 }
 
 /// The files rewritten from the state after every epoch.

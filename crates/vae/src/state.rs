@@ -1,7 +1,7 @@
 //! The training state: the one file `--resume` reads.
 //!
 //! After every epoch the run writes `state-epoch-NNNN.safetensors`, by one atomic rename
-//! ([`write_atomically`](crate::tensor_file::write_atomically)). It holds everything the
+//! ([`write_atomically`](crate::atomic::write_atomically)). It holds everything the
 //! next epoch needs, so a run is always either at the end of epoch N (the file is there,
 //! whole and verified) or at the end of epoch N − 1; never between the two:
 //!

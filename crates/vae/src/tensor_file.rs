@@ -14,14 +14,12 @@
 //! tensors go in sorted order, so the same contents give the same bytes, always. The
 //! crate still reads (and validates) the files.
 //!
-//! **Atomic.** [`write_atomically`]: a temporary file beside the target, fsync, rename,
-//! fsync of the folder. A crash leaves the old file or the new one, never half of one;
-//! a failed write (a full disk) removes its temporary file.
+//! **Atomic.** Written by [`write_atomically`]: a crash leaves the old file or the new
+//! one, never half of one.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
@@ -29,7 +27,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tensor::{Float, Tensor};
 
-use crate::faults;
+use crate::atomic::write_atomically;
 use crate::{Error, Result};
 
 /// Prefix of the digest keys in the metadata.
@@ -244,45 +242,6 @@ fn metadata_digest(metadata: &BTreeMap<String, String>) -> String {
     sha256(serde_json::to_string(&plain).expect("strings").as_bytes())
 }
 
-/// The temporary file [`write_atomically`] writes before renaming it to `path`.
-pub fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Writes `bytes` to `path` through a temporary file, fsync and rename, then syncs the
-/// folder so the rename itself is durable. On failure (a full disk) the temporary file
-/// is removed and `path` is untouched.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temporary_path(path);
-    let label = path.file_name().unwrap_or_default().to_string_lossy();
-    let point = |stage: &str| faults::point(&format!("{label}:{stage}"));
-    let written = (|| -> std::io::Result<()> {
-        point("before-write")?;
-        let mut file = fs::File::create(&tmp)?;
-        let half = bytes.len() / 2;
-        file.write_all(&bytes[..half])?;
-        point("mid-write")?;
-        file.write_all(&bytes[half..])?;
-        file.sync_all()?;
-        point("before-rename")
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(&tmp, e));
-    }
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    point("after-rename").map_err(|e| Error::io(path, e))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Some file systems cannot sync a folder; the file's own data is already synced.
-        if let Ok(dir) = fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,7 +270,7 @@ mod tests {
         );
         assert_eq!(back.meta(&path, "latent").unwrap(), "20");
         assert!(back.metadata.keys().all(|k| !k.starts_with(DIGEST)));
-        assert!(!temporary_path(&path).exists());
+        assert!(!crate::atomic::temporary_path(&path).exists());
     }
 
     #[test]
