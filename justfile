@@ -25,6 +25,12 @@ test:
 gradcheck CASES="2000":
     PROPTEST_CASES={{CASES}} cargo test --workspace --release
 
+# Fuzz-style properties of the IDX reader and the checkpoint loader with many damaged files,
+# then the crash test (SIGKILL at every named point and at random moments, then --resume).
+fuzz CASES="20000":
+    PROPTEST_CASES={{CASES}} cargo test --release --test fuzz_inputs
+    cargo test --release --test crash -- --nocapture
+
 # Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam.
 bench:
     cargo bench --bench matmul

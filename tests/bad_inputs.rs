@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vae::data::{load_folder, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+mod support;
+
+use support::mnist_slice;
+use vae::data::TEST_LABELS;
 use vae::idx::encode;
 use vae::tensor_file::TensorFile;
 
@@ -33,22 +36,6 @@ fn refused(args: &[&str], needles: &[&str]) {
     for needle in needles {
         assert!(err.contains(needle), "{args:?}: '{needle}' not in: {err}");
     }
-}
-
-/// A folder of raw IDX files cut from the bundled MNIST: `train` and `test` images.
-fn mnist_slice(dir: &Path, train: usize, test: usize) -> PathBuf {
-    let (all_train, all_test) =
-        load_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist")).unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    for (set, n, images, labels) in [
-        (&all_train, train, TRAIN_IMAGES, TRAIN_LABELS),
-        (&all_test, test, TEST_IMAGES, TEST_LABELS),
-    ] {
-        let raw = |name: &str| dir.join(name.trim_end_matches(".gz"));
-        std::fs::write(raw(images), encode(&[n, 28, 28], &set.images[..n * 784])).unwrap();
-        std::fs::write(raw(labels), encode(&[n], &set.labels[..n])).unwrap();
-    }
-    dir.to_path_buf()
 }
 
 fn s(p: &Path) -> &str {
@@ -380,5 +367,51 @@ fn a_finished_run_is_never_overwritten_silently() {
             .lines()
             .count(),
         1
+    );
+}
+
+#[test]
+fn a_damaged_newest_state_or_an_old_format_run_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 50);
+    let run = tiny_run(dir.path(), &data);
+    let (code, _, err) = vae(&[
+        "train",
+        "--out",
+        s(&run),
+        "--resume",
+        "--epochs",
+        "2",
+        "--keep-checkpoints",
+        "2",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let newest = run.join("state-epoch-0002.safetensors");
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&newest, bytes).unwrap();
+    refused(
+        &["train", "--out", s(&run), "--resume", "--epochs", "3"],
+        &[
+            "state-epoch-0002.safetensors",
+            "does not match its SHA-256",
+            "An older state, state-epoch-0001.safetensors, remains",
+        ],
+    );
+
+    // A run folder of an earlier version: weights and optimizer state in two files.
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::copy(
+        run.join("checkpoint.safetensors"),
+        old.join("checkpoint.safetensors"),
+    )
+    .unwrap();
+    std::fs::write(old.join("checkpoint.train.safetensors"), b"old").unwrap();
+    refused(
+        &["train", "--out", s(&old), "--resume"],
+        &["checkpoint.train.safetensors", "earlier version", "--force"],
     );
 }

@@ -12,8 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use vae::data::{load_folder, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
-use vae::idx::encode;
+mod support;
 
 const EPOCHS: usize = 3;
 /// The files that must come out identical.
@@ -24,21 +23,6 @@ const COMPARED: [&str; 5] = [
     "reconstructions.png",
     "loss_curve.svg",
 ];
-
-/// A small MNIST folder (600 training and 100 test images, raw IDX) so a run takes a
-/// fraction of a second.
-fn small_mnist(dir: &Path) {
-    let (train, test) = load_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist"))
-        .expect("bundled MNIST");
-    for (set, n, images, labels) in [
-        (&train, 600, TRAIN_IMAGES, TRAIN_LABELS),
-        (&test, 100, TEST_IMAGES, TEST_LABELS),
-    ] {
-        let raw = |name: &str| dir.join(name.trim_end_matches(".gz"));
-        std::fs::write(raw(images), encode(&[n, 28, 28], &set.images[..n * 784])).unwrap();
-        std::fs::write(raw(labels), encode(&[n], &set.labels[..n])).unwrap();
-    }
-}
 
 fn vae(data: &Path, out: &Path, resume: bool, fault: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vae"));
@@ -182,9 +166,7 @@ fn named_points() -> Vec<String> {
 #[test]
 fn sigkill_anywhere_then_resume_reproduces_the_uninterrupted_run() {
     let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    small_mnist(&data);
+    let data = support::mnist_slice(&root.path().join("data"), 600, 100);
     let reference_dir = root.path().join("reference");
     let started = Instant::now();
     let (code, err) = finish(vae(&data, &reference_dir, false, None));
@@ -237,9 +219,7 @@ fn sigkill_anywhere_then_resume_reproduces_the_uninterrupted_run() {
 #[test]
 fn a_full_disk_fails_the_run_cleanly_and_keeps_the_previous_state() {
     let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    small_mnist(&data);
+    let data = support::mnist_slice(&root.path().join("data"), 600, 100);
     let reference_dir = root.path().join("reference");
     assert_eq!(finish(vae(&data, &reference_dir, false, None)).0, 0);
     let reference = files(&reference_dir);

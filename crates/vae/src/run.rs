@@ -213,8 +213,18 @@ fn start_or_resume(
     };
     match options.start {
         Start::Resume => {
-            if let Some((_, path)) = folder.states()?.pop() {
-                return resume(&path, settings, data, options, folder, lock);
+            let mut states = folder.states()?;
+            if let Some((_, path)) = states.pop() {
+                return resume(&path, settings, data, options, folder, lock).map_err(|e| {
+                    match (e, states.last()) {
+                        // A damaged newest state: say that an older one remains.
+                        (Error::Invalid { path: bad, problem }, Some((_, older))) if bad == path => {
+                            let older = older.file_name().unwrap_or_default().to_string_lossy();
+                            Error::invalid(&bad, format!("{problem}. An older state, {older}, remains: move this one away to resume from it"))
+                        }
+                        (e, _) => e,
+                    }
+                });
             }
             let old = folder.file(run_folder::OLD_STATE);
             if old.exists() {

@@ -148,6 +148,10 @@ impl RunFolder {
                 &self.dir,
                 "another vae process is writing this run folder; wait for it or choose another --out",
             )),
+            // A file system without locks (some network ones): go on unlocked.
+            Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                Ok(file)
+            }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
         }
     }

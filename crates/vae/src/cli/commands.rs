@@ -39,8 +39,10 @@ fn train_command(args: TrainArgs, given: &BTreeSet<String>) -> Result<()> {
     // A resumed run reads the data it was started with, unless --data says otherwise.
     let mut data_dir = args.common.data.clone();
     if start == Start::Resume && !given.contains("data") {
-        if let Some((_, path)) = RunFolder::new(&args.out).states()?.pop() {
-            data_dir = PathBuf::from(state::load(&path)?.record.data.source);
+        // (A state that cannot be read is reported by the run itself, with its remedy.)
+        let newest = RunFolder::new(&args.out).states()?.pop();
+        if let Some(saved) = newest.and_then(|(_, path)| state::load(&path).ok()) {
+            data_dir = PathBuf::from(saved.record.data.source);
         }
     }
     let (train, test) = load_folder(&resolve_data_dir(&data_dir))?;
