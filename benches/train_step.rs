@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use vae::data::{load_folder, Pixels};
-use vae::train::{normal_noise, Trainer};
+use vae::model::normal_noise;
+use vae::train::Trainer;
 use vae::{ModelConfig, Vae};
 
 fn bench_train_step(c: &mut Criterion) {

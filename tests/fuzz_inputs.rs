@@ -192,7 +192,7 @@ fn valid_file(dir: &Path, is_state: bool) -> (std::path::PathBuf, Vae<f32>) {
     let record = RunRecord {
         epochs_done: 0,
         settings,
-        data: vae::data::DataFingerprint {
+        data: vae::fingerprint::DataFingerprint {
             source: "data".into(),
             train_images: 1,
             test_images: 1,

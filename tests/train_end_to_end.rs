@@ -6,7 +6,8 @@ use std::path::Path;
 
 use vae::checkpoint::load_model;
 use vae::data::{load_folder, Dataset};
-use vae::run::{run, RunOptions, Start, TrainData};
+use vae::fingerprint::TrainData;
+use vae::run::{run, RunOptions, Start};
 use vae::train::{EpochMetrics, Settings};
 use vae::Error;
 

@@ -1,6 +1,10 @@
 //! Helpers shared by the tests that run the `vae` binary.
 
+// Each test crate compiles this module and uses only some of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use vae::data::{load_folder, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use vae::idx::encode;
@@ -21,4 +25,48 @@ pub fn mnist_slice(dir: &Path, train: usize, test: usize) -> PathBuf {
         std::fs::write(raw(labels), encode(&[n], &set.labels[..n])).unwrap();
     }
     dir.to_path_buf()
+}
+
+/// Runs `vae ARGS`; returns (exit code, stdout, stderr).
+pub fn vae(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove(vae::faults::VARIABLE)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// Exit 1 with an error that contains every one of `needles`, and no panic.
+pub fn refused(args: &[&str], needles: &[&str]) {
+    let (code, _, err) = vae(args);
+    assert_eq!(code, 1, "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{args:?}: '{needle}' not in: {err}");
+    }
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+pub const TINY: [&str; 7] = [
+    "--quiet", "--hidden", "16", "--latent", "2", "--epochs", "1",
+];
+
+/// A finished tiny run in `dir/run` trained on `data`.
+pub fn tiny_run(dir: &Path, data: &Path) -> PathBuf {
+    let out = dir.join("run");
+    let mut args = vec!["train", "--data", s(data), "--out", s(&out)];
+    args.extend(TINY);
+    let (code, _, err) = vae(&args);
+    assert_eq!(code, 0, "{err}");
+    out
 }

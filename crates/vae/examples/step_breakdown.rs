@@ -9,7 +9,7 @@ use optim::{Adam, AdamConfig, Optimizer};
 use rand::SeedableRng;
 use tensor::{Tape, Tensor};
 use vae::loss::elbo;
-use vae::train::normal_noise;
+use vae::model::normal_noise;
 use vae::{ModelConfig, Vae};
 
 /// The allocator of the `vae` binary (see src/main.rs), so the figures are its figures.

@@ -22,6 +22,11 @@ use crate::{Error, Result};
 
 /// The metadata `format` value of our weights files.
 pub const FORMAT: &str = "vae-checkpoint-v1";
+/// The metadata `format` value of training states ([`crate::state`]): weights files
+/// that also hold the optimizer's tensors, under [`OPTIMIZER_PREFIX`].
+pub const STATE_FORMAT: &str = "vae-training-state-v2";
+/// Prefix of the optimizer's tensors in a training state.
+pub const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 /// A model read from a file.
 #[derive(Clone, Debug)]
@@ -64,9 +69,9 @@ pub fn save_model<T: Float>(path: &Path, model: &Vae<T>, beta: f64) -> Result<()
 /// Reads a weights file (or a training state's weights), verified as the module says.
 pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
     let (mut file, verification) = TensorFile::<T>::read(path)?;
-    if file.metadata.get("format").map(String::as_str) == Some(crate::state::FORMAT) {
+    if file.metadata.get("format").map(String::as_str) == Some(STATE_FORMAT) {
         file.tensors
-            .retain(|name, _| !name.starts_with(crate::state::OPTIMIZER_PREFIX));
+            .retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     }
     let (model, beta) = model_from_file(path, &mut file)?;
     if !file.tensors.is_empty() {

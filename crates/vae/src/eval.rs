@@ -23,8 +23,7 @@ use tensor::Tape;
 use crate::data::{Dataset, Pixels};
 use crate::images::write_grid;
 use crate::loss::{elbo as elbo_terms, recon_per_image};
-use crate::model::Vae;
-use crate::train::normal_noise;
+use crate::model::{normal_noise, Vae};
 use crate::Result;
 
 /// Mean loss and its terms over a dataset (nats per image).

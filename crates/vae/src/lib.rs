@@ -14,6 +14,7 @@ pub mod data;
 mod error;
 pub mod eval;
 pub mod faults;
+pub mod fingerprint;
 pub mod idx;
 pub mod images;
 pub mod limits;

@@ -11,7 +11,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use ndarray::Array2;
 use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
 use tensor::{Float, Tape, Tensor, Var};
 
 /// The hidden-layer nonlinearity.
@@ -273,6 +275,11 @@ impl<T: Float> Vae<T> {
             logits,
         }
     }
+}
+
+/// Standard normal noise ε of shape `[rows, cols]`, for the reparameterization.
+pub fn normal_noise<R: Rng>(rows: usize, cols: usize, rng: &mut R) -> Array2<f32> {
+    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(rng))
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::checkpoint::save_model;
-use crate::data::{check_same_size, DataFingerprint, Dataset};
 use crate::eval;
 use crate::faults;
+use crate::fingerprint::TrainData;
 use crate::images;
 use crate::limits::{check_training_memory, config_name};
 use crate::metrics::{self, EpochMetrics};
@@ -34,39 +34,6 @@ use crate::state::{self, RunRecord};
 use crate::train::{epoch_rng, train_epoch, Trainer};
 use crate::{Error, Result};
 use optim::Optimizer;
-
-/// The data a run trains and tests on, with its fingerprint.
-#[derive(Clone, Debug)]
-pub struct TrainData {
-    /// The training set.
-    pub train: Dataset,
-    /// The test set, scored after every epoch.
-    pub test: Dataset,
-    /// What the training state records of both.
-    pub fingerprint: DataFingerprint,
-}
-
-impl TrainData {
-    /// The sets read from `source` (a folder, for messages and the fingerprint); both
-    /// must hold images of one size.
-    pub fn new(source: &Path, train: Dataset, test: Dataset) -> Result<Self> {
-        for (set, what) in [(&train, "training"), (&test, "test")] {
-            if set.is_empty() {
-                return Err(Error::invalid(
-                    source,
-                    format!("the {what} set holds no images"),
-                ));
-            }
-        }
-        check_same_size(source, &train, &test)?;
-        let fingerprint = DataFingerprint::of(source, &train, &test);
-        Ok(TrainData {
-            train,
-            test,
-            fingerprint,
-        })
-    }
-}
 
 /// How a run starts in its folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

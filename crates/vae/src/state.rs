@@ -26,18 +26,13 @@ use optim::State;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::checkpoint::{model_file, model_from_file};
-use crate::data::DataFingerprint;
+use crate::checkpoint::{model_file, model_from_file, OPTIMIZER_PREFIX, STATE_FORMAT};
+use crate::fingerprint::DataFingerprint;
 use crate::metrics::EpochMetrics;
 use crate::model::Vae;
 use crate::settings::Settings;
 use crate::tensor_file::{check_finite, TensorFile, Verification};
 use crate::{Error, Result};
-
-/// The metadata `format` value of training states.
-pub const FORMAT: &str = "vae-training-state-v2";
-/// Prefix of the optimizer's tensors in a training state.
-pub const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 /// Where a run stands after an epoch: everything but the tensors.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,7 +76,7 @@ pub fn save(
         .map(EpochMetrics::without_timings)
         .collect();
     let meta = [
-        ("format", FORMAT.to_string()),
+        ("format", STATE_FORMAT.to_string()),
         ("epochs_done", record.epochs_done.to_string()),
         ("step", optimizer.step.to_string()),
         ("settings", json(&record.settings)),
@@ -111,10 +106,10 @@ pub fn load(path: &Path) -> Result<TrainingState> {
         ));
     }
     let format = file.meta(path, "format")?;
-    if format != FORMAT {
+    if format != STATE_FORMAT {
         return Err(Error::invalid(
             path,
-            format!("format '{format}' is not a training state ('{FORMAT}')"),
+            format!("format '{format}' is not a training state ('{STATE_FORMAT}')"),
         ));
     }
     let mut optimizer = Vec::new();

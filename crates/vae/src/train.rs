@@ -5,11 +5,9 @@
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::Array2;
 use optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
 use tensor::{Tape, Tensor};
 
 use crate::data::{shuffled, Dataset};
@@ -17,7 +15,7 @@ use crate::eval;
 use crate::faults;
 use crate::loss::elbo;
 pub use crate::metrics::EpochMetrics;
-use crate::model::Vae;
+use crate::model::{normal_noise, Vae};
 pub use crate::settings::Settings;
 use crate::{Error, Result};
 
@@ -107,11 +105,6 @@ impl Trainer {
         }
         stats
     }
-}
-
-/// Standard normal noise of shape `[rows, cols]`.
-pub fn normal_noise(rows: usize, cols: usize, rng: &mut StdRng) -> Array2<f32> {
-    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(rng))
 }
 
 /// The random stream of one epoch: derived from (seed, epoch) alone, so a run resumed

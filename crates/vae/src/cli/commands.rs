@@ -9,7 +9,8 @@ use super::{Command, DataArgs, EvalArgs, ReconstructArgs, SampleArgs, TrainArgs}
 use crate::checkpoint::{load_model, Checkpoint};
 use crate::data::{load_folder, Dataset, Pixels};
 use crate::eval;
-use crate::run::{self, RunOptions, Start, TrainData};
+use crate::fingerprint::TrainData;
+use crate::run::{self, RunOptions, Start};
 use crate::run_folder::RunFolder;
 use crate::tensor_file::Verification;
 use crate::train::epoch_rng;
