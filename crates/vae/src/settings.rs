@@ -76,7 +76,7 @@ impl Default for Settings {
 
 impl Settings {
     /// Checks every setting, naming the flag of the first one out of range. This is the
-    /// one place settings are validated; `vae train` and [`crate::train::run`] both call it.
+    /// one place settings are validated; `vae train` and [`crate::run::run`] both call it.
     pub fn validate(&self) -> Result<()> {
         let positive = |flag: &str, v: f64| {
             if v > 0.0 && v.is_finite() {

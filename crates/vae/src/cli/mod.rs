@@ -1,6 +1,6 @@
 //! The `vae` program: `train` (the default), `eval`, `sample`, `reconstruct`.
 //!
-//! This module declares the flags; [`commands`] runs them. Every default of a training
+//! This module declares the flags; `commands.rs` runs them. Every default of a training
 //! setting is taken from [`Settings::default`], the one place it is written.
 
 use std::collections::BTreeSet;
