@@ -46,6 +46,9 @@ pub enum Start {
     Resume,
 }
 
+/// Training states kept by default: the newest one.
+pub const KEEP_CHECKPOINTS: usize = 1;
+
 /// Where a run writes, and how it reports.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -68,7 +71,7 @@ impl RunOptions {
         RunOptions {
             out: out.to_path_buf(),
             start,
-            keep_checkpoints: 1,
+            keep_checkpoints: KEEP_CHECKPOINTS,
             progress: false,
             given: None,
         }

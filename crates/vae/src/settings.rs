@@ -133,7 +133,19 @@ impl Settings {
                 .parse()
                 .map_err(|e| Error::config("--activation", e))?,
         };
-        if config.checked_param_count().is_none() {
+        // Whatever the memory, no array may have more bytes than an address can count.
+        let addressable = (isize::MAX as usize) / std::mem::size_of::<f64>();
+        if self
+            .batch_size
+            .checked_mul(input_dim)
+            .is_none_or(|n| n > addressable)
+        {
+            return Err(Error::config(
+                "--batch-size",
+                format!("a batch of {} images of {input_dim} pixels is more than this machine can address", self.batch_size),
+            ));
+        }
+        if config.checked_param_count().is_none_or(|n| n > addressable) {
             return Err(Error::config(
                 "--hidden",
                 format!(
@@ -328,6 +340,15 @@ mod tests {
         let err = huge.model(784).unwrap_err().to_string();
         assert!(
             err.starts_with("--hidden") && err.contains("more parameters"),
+            "{err}"
+        );
+        let huge = Settings {
+            batch_size: usize::MAX / 2,
+            ..Settings::default()
+        };
+        let err = huge.model(784).unwrap_err().to_string();
+        assert!(
+            err.starts_with("--batch-size") && err.contains("can address"),
             "{err}"
         );
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Command, DataArgs, EvalArgs, ReconstructArgs, SampleArgs, TrainArgs};
+use super::{Command, DataArgs, EvalArgs, ReconstructArgs, SampleArgs, TrainArgs, DEFAULT_DATA};
 use crate::checkpoint::{load_model, Checkpoint};
 use crate::data::{load_folder, Dataset, Pixels};
 use crate::eval;
@@ -207,8 +207,10 @@ fn load_test_set(args: &DataArgs, checkpoint: &Path, input_dim: usize) -> Result
 /// The default `datasets/mnist` is relative to the current folder; when the program runs
 /// from elsewhere, fall back to the copy bundled with the source tree it was built from.
 fn resolve_data_dir(dir: &Path) -> PathBuf {
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist");
-    if !dir.exists() && dir == Path::new("datasets/mnist") && bundled.exists() {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(DEFAULT_DATA);
+    if !dir.exists() && dir == Path::new(DEFAULT_DATA) && bundled.exists() {
         bundled
     } else {
         dir.to_path_buf()

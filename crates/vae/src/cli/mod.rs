@@ -9,10 +9,14 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::run::KEEP_CHECKPOINTS;
 use crate::train::Settings;
 use crate::{Error, Result};
 
 mod commands;
+
+/// The bundled MNIST, relative to the project's root.
+const DEFAULT_DATA: &str = "datasets/mnist";
 
 /// A variational autoencoder trained on MNIST, from first principles.
 ///
@@ -41,7 +45,7 @@ enum Command {
 struct DataArgs {
     /// Folder with the four MNIST-style IDX files (gzipped or raw), e.g. Fashion-MNIST.
     /// A resumed run reads the folder it was started with unless this is given.
-    #[arg(long, value_name = "DIR", default_value = "datasets/mnist")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA)]
     data: PathBuf,
     /// Worker threads for the matrix kernel and elementwise ops (default: all cores;
     /// more than the cores are never faster, and are capped to them).
@@ -68,7 +72,7 @@ struct TrainArgs {
     #[arg(long)]
     force: bool,
     /// Training states to keep in the run folder, newest first (one per epoch).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = KEEP_CHECKPOINTS)]
     keep_checkpoints: usize,
     /// Epochs to train (in all, counting those of a resumed run).
     #[arg(long, default_value_t = Settings::default().epochs)]
