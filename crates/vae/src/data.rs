@@ -95,6 +95,18 @@ impl Dataset {
         })
     }
 
+    /// Each pixel's mean intensity over the set, in [0, 1].
+    pub fn pixel_means(&self) -> Vec<f64> {
+        let mut sums = vec![0u64; self.pixels()];
+        for image in self.images.chunks_exact(self.pixels()) {
+            for (s, &p) in sums.iter_mut().zip(image) {
+                *s += p as u64;
+            }
+        }
+        let n = (self.len().max(1) * 255) as f64;
+        sums.iter().map(|&s| s as f64 / n).collect()
+    }
+
     /// Image `i` as bytes.
     pub fn image(&self, i: usize) -> &[u8] {
         &self.images[i * self.pixels()..(i + 1) * self.pixels()]

@@ -17,6 +17,8 @@ pub mod faults;
 pub mod fingerprint;
 pub mod idx;
 pub mod images;
+pub mod init;
+pub mod iwae;
 pub mod limits;
 pub mod loss;
 pub mod metrics;

@@ -15,9 +15,21 @@
 //! With β = 1 this is the VAE of Kingma & Welling ("Auto-Encoding Variational Bayes",
 //! ICLR 2014); β ≠ 1 is the β-VAE of Higgins et al. (ICLR 2017).
 
+use serde::{Deserialize, Serialize};
 use tensor::{Float, Var};
 
 use crate::model::Output;
+
+/// What training minimises (`--objective`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// The negative ELBO with the closed-form KL (this file).
+    #[default]
+    Elbo,
+    /// The negative importance-weighted bound with `--k` samples ([`crate::iwae`]).
+    Iwae,
+}
 
 /// The loss and its two terms, each a scalar on the tape (batch means, nats per image).
 pub struct Elbo<'t, T: Float> {

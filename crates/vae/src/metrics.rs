@@ -37,6 +37,9 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// β at the end of the epoch.
     pub beta: f64,
+    /// Latent units active on the test set: Cov_x(E_q[z_j]) > 0.01 (Burda et al.).
+    #[serde(default)]
+    pub active_units: usize,
 }
 
 impl EpochMetrics {
@@ -94,6 +97,7 @@ mod tests {
             samples_per_sec: Some(30000.0),
             lr: 1e-3,
             beta: 1.0,
+            active_units: 3,
         }
     }
 

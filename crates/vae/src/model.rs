@@ -16,6 +16,8 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use tensor::{Float, Tape, Tensor, Var};
 
+use crate::init::{self, Init};
+
 /// The hidden-layer nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -174,6 +176,11 @@ impl<T: Float> Vae<T> {
     /// A model initialised like PyTorch's `nn.Linear`: weights and biases uniform in
     /// ±1/√fan_in.
     pub fn new<R: Rng>(config: ModelConfig, rng: &mut R) -> Self {
+        Self::with_init(config, Init::Pytorch, rng)
+    }
+
+    /// A model initialised by `init` (see [`crate::init`]).
+    pub fn with_init<R: Rng>(config: ModelConfig, init: Init, rng: &mut R) -> Self {
         let mut fan_in = 1;
         let params = config
             .param_shapes()
@@ -182,11 +189,18 @@ impl<T: Float> Vae<T> {
                 if shape.len() == 2 {
                     fan_in = shape[1]; // a bias shares the fan-in of the weight before it
                 }
-                let bound = 1.0 / (fan_in as f64).sqrt();
-                Tensor::from_shape_fn(shape, |_| T::of(rng.gen_range(-bound..bound)))
+                init::draw(init, &shape, fan_in, rng)
             })
             .collect();
         Vae { config, params }
+    }
+
+    /// Sets the decoder's output bias to the logits of the pixel means `means` (one per
+    /// input pixel, in [0, 1]; clipped to [0.001, 0.999]).
+    pub fn set_output_bias_to_means(&mut self, means: &[f64]) {
+        let bias = self.params.last_mut().expect("the decoder's output bias");
+        assert_eq!(bias.len(), means.len(), "one mean per pixel");
+        *bias = init::logits_of_means(means);
     }
 
     /// Parameter names, in order.

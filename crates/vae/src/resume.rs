@@ -122,21 +122,31 @@ mod tests {
         // Every field is either adjustable or part of the run's identity, and each
         // identity field is refused when it changes.
         for field in as_object(&saved).keys() {
-            let mut changed = as_object(&saved);
-            changed[field] = match &changed[field] {
-                Value::Bool(b) => (!b).into(),
-                Value::String(_) => "tanh".into(),
-                Value::Array(_) => vec![7].into(),
-                Value::Null => 1.5.into(),
-                Value::Number(n) => (n.as_f64().unwrap() + 2.0).into(),
-                other => other.clone(),
+            // Another valid value of the field: the first candidate that parses and differs.
+            let value = &as_object(&saved)[field];
+            let candidates: Vec<Value> = match value {
+                Value::Bool(b) => vec![(!b).into()],
+                Value::String(_) => ["tanh", "glorot", "data-mean", "iwae", "step:1:0.5"]
+                    .map(Value::from)
+                    .to_vec(),
+                Value::Array(_) => vec![vec![7].into()],
+                Value::Null => vec![1.5.into()],
+                Value::Number(n) => vec![
+                    (n.as_f64().unwrap() + 2.0).into(),
+                    (n.as_u64().unwrap_or(0) + 2).into(),
+                ],
+                other => vec![other.clone()],
             };
-            let changed: Settings = serde_json::from_value(changed.into()).unwrap_or_else(|_| {
-                // integer fields: add 2 as an integer
-                let mut m = as_object(&saved);
-                m[field] = (m[field].as_u64().unwrap() + 2).into();
-                serde_json::from_value(m.into()).unwrap()
-            });
+            let changed: Settings = candidates
+                .into_iter()
+                .find_map(|c| {
+                    let mut m = as_object(&saved);
+                    m[field] = c;
+                    serde_json::from_value::<Settings>(m.into())
+                        .ok()
+                        .filter(|s| *s != saved)
+                })
+                .unwrap_or_else(|| panic!("no other value found for {field}"));
             let only = |f: &str| f == field;
             let result = changed.resumed(&saved, &only, Path::new("r"));
             assert_eq!(

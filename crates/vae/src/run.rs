@@ -25,6 +25,7 @@ use crate::eval;
 use crate::faults;
 use crate::fingerprint::TrainData;
 use crate::images;
+use crate::init::OutputBias;
 use crate::limits::{check_training_memory, config_name};
 use crate::metrics::{self, EpochMetrics};
 use crate::model::{ModelConfig, Vae};
@@ -98,7 +99,7 @@ pub fn run(
     }
     // Sizes first: an impossible model is refused before the run folder is touched.
     let config = settings.model(data.train.pixels())?;
-    check_training_memory(&config, settings.batch_size)?;
+    check_training_memory(&config, settings.rows_per_step())?;
     let folder = RunFolder::new(&options.out);
     let mut run = start_or_resume(settings, config, data, options, &folder)?;
     let epochs = run.record.settings.epochs;
@@ -238,7 +239,14 @@ fn start_or_resume(
         }
         _ => {}
     }
-    let model = Vae::new(config, &mut StdRng::seed_from_u64(settings.seed));
+    let mut model = Vae::with_init(
+        config,
+        settings.init,
+        &mut StdRng::seed_from_u64(settings.seed),
+    );
+    if settings.output_bias == OutputBias::DataMean {
+        model.set_output_bias_to_means(&data.train.pixel_means());
+    }
     Ok(Run {
         trainer: Trainer::for_settings(model, settings),
         record: RunRecord {
@@ -285,7 +293,7 @@ fn resume(
             ),
         ));
     }
-    check_training_memory(&saved.model.config, settings.batch_size)?;
+    check_training_memory(&saved.model.config, settings.rows_per_step())?;
     for change in &changes {
         note(format!("resuming with {change}"));
     }

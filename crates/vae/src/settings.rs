@@ -5,6 +5,8 @@ use optim::Schedule;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Pixels;
+use crate::init::{Init, OutputBias};
+use crate::loss::Objective;
 use crate::model::{Activation, ModelConfig};
 use crate::{Error, Result};
 
@@ -43,6 +45,22 @@ pub struct Settings {
     /// Adam's ε (PyTorch's default 1e-8; the IWAE paper used 1e-4).
     #[serde(default = "default_eps")]
     pub adam_eps: f64,
+    /// What training minimises: the ELBO or the importance-weighted bound.
+    #[serde(default)]
+    pub objective: Objective,
+    /// Importance samples per image (`--objective iwae`; 1 for the ELBO).
+    #[serde(default = "one")]
+    pub k: usize,
+    /// How new parameters are drawn.
+    #[serde(default)]
+    pub init: Init,
+    /// Where the decoder's output bias starts.
+    #[serde(default)]
+    pub output_bias: OutputBias,
+}
+
+fn one() -> usize {
+    1
 }
 
 fn constant() -> String {
@@ -70,6 +88,10 @@ impl Default for Settings {
             lr_warmup: 0,
             clip_grad_norm: None,
             adam_eps: default_eps(),
+            objective: Objective::Elbo,
+            k: one(),
+            init: Init::Pytorch,
+            output_bias: OutputBias::Init,
         }
     }
 }
@@ -106,6 +128,16 @@ impl Settings {
                 format!("must be a non-negative number, got {}", self.beta),
             ));
         }
+        match (self.objective, self.k) {
+            (_, 0) => return Err(Error::config("--k", "must be at least 1")),
+            (Objective::Elbo, k) if k > 1 => {
+                return Err(Error::config("--k", format!("{k} samples need --objective iwae (the ELBO draws one)")))
+            }
+            (Objective::Iwae, _) if self.beta != 1.0 || self.kl_warmup > 0 => {
+                return Err(Error::config("--objective", "the IWAE bound has no KL term to weight: it takes neither --beta nor --kl-warmup"))
+            }
+            _ => {}
+        }
         if self.epochs == 0 {
             return Err(Error::config("--epochs", "must be at least 1"));
         }
@@ -135,14 +167,14 @@ impl Settings {
         };
         // Whatever the memory, no array may have more bytes than an address can count.
         let addressable = (isize::MAX as usize) / std::mem::size_of::<f64>();
-        if self
-            .batch_size
-            .checked_mul(input_dim)
+        let rows = self.batch_size.checked_mul(self.k);
+        if rows
+            .and_then(|r| r.checked_mul(input_dim))
             .is_none_or(|n| n > addressable)
         {
             return Err(Error::config(
                 "--batch-size",
-                format!("a batch of {} images of {input_dim} pixels is more than this machine can address", self.batch_size),
+                format!("a batch of {} images × {} samples of {input_dim} pixels is more than this machine can address", self.batch_size, self.k),
             ));
         }
         if config.checked_param_count().is_none_or(|n| n > addressable) {
@@ -155,6 +187,11 @@ impl Settings {
             ));
         }
         Ok(config)
+    }
+
+    /// Rows each training step sends through the decoder: the batch times K.
+    pub fn rows_per_step(&self) -> usize {
+        self.batch_size.saturating_mul(self.k)
     }
 
     /// How pixels are fed to the model.

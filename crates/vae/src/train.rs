@@ -13,7 +13,8 @@ use tensor::{Tape, Tensor};
 use crate::data::{shuffled, Dataset};
 use crate::eval;
 use crate::faults;
-use crate::loss::elbo;
+use crate::iwae::iwae;
+use crate::loss::{elbo, Objective};
 pub use crate::metrics::EpochMetrics;
 use crate::model::{normal_noise, Vae};
 pub use crate::settings::Settings;
@@ -38,6 +39,8 @@ pub struct Trainer {
     pub optimizer: Adam<f32>,
     /// Clip the gradients' global norm to this before each update.
     pub clip_grad_norm: Option<f64>,
+    /// The ELBO, or the IWAE bound (then `eps` is `[K, batch, latent]`).
+    pub objective: Objective,
     tape: Tape<f32>,
 }
 
@@ -63,6 +66,7 @@ impl Trainer {
         };
         Trainer {
             clip_grad_norm: settings.clip_grad_norm,
+            objective: settings.objective,
             ..Trainer::with_adam(model, adam)
         }
     }
@@ -73,26 +77,37 @@ impl Trainer {
             model,
             optimizer: Adam::new(adam),
             clip_grad_norm: None,
+            objective: Objective::Elbo,
             tape: Tape::new(),
         }
     }
 
-    /// One step on the batch `x` with noise `eps`: forward, backward, Adam. A
-    /// non-finite loss is returned without updating the parameters.
+    /// One step on the batch `x` with noise `eps` (`[batch, latent]`, or `[K, batch,
+    /// latent]` for the IWAE bound): forward, backward, Adam. A non-finite loss is
+    /// returned without updating the parameters.
     pub fn step(&mut self, x: Tensor<f32>, eps: Tensor<f32>, beta: f64) -> StepStats {
         self.tape.reset();
         let tape = &self.tape;
         // The parameters are moved onto the tape and back: no copies.
         let params = self.model.bind(tape);
         let x = tape.constant_owned(x);
-        let out = self.model.forward(&params, x, tape.constant_owned(eps));
-        let terms = elbo(&out, x, beta as f32);
-        let stats = StepStats {
-            loss: terms.loss.item() as f64,
-            recon: terms.recon.item() as f64,
-            kl: terms.kl.item() as f64,
+        let eps = tape.constant_owned(eps);
+        let (loss, recon, kl) = match self.objective {
+            Objective::Elbo => {
+                let terms = elbo(&self.model.forward(&params, x, eps), x, beta as f32);
+                (terms.loss, terms.recon, terms.kl)
+            }
+            Objective::Iwae => {
+                let bound = iwae(&self.model, &params, x, eps);
+                (bound.loss, bound.recon, bound.kl)
+            }
         };
-        let mut grads = tape.backward(terms.loss);
+        let stats = StepStats {
+            loss: loss.item() as f64,
+            recon: recon.item() as f64,
+            kl: kl.item() as f64,
+        };
+        let mut grads = tape.backward(loss);
         let mut grads: Vec<Tensor<f32>> = params.iter().map(|&p| grads.wrt(p)).collect();
         self.model.unbind(tape, &params);
         if let Some(max_norm) = self.clip_grad_norm {
@@ -138,7 +153,14 @@ pub fn train_epoch(
     for (step, indices) in order.chunks(settings.batch_size).enumerate() {
         beta = settings.beta_at(epoch as f64 - 1.0 + (step + 1) as f64 / steps_per_epoch as f64);
         let x = train.batch(indices, settings.pixels(), &mut rng).into_dyn();
-        let eps = normal_noise(indices.len(), settings.latent, &mut rng).into_dyn();
+        let eps = normal_noise(indices.len() * settings.k, settings.latent, &mut rng);
+        let eps = match settings.objective {
+            Objective::Elbo => eps.into_dyn(),
+            Objective::Iwae => eps
+                .into_shape_with_order((settings.k, indices.len(), settings.latent))
+                .expect("K·batch rows")
+                .into_dyn(),
+        };
         let stats = trainer.step(x, eps, beta);
         if !stats.loss.is_finite() {
             bar.abandon();
@@ -171,6 +193,7 @@ pub fn train_epoch(
         1000,
         &mut rng,
     );
+    let active_units = eval::active_units(&trainer.model, test, settings.pixels(), &mut rng);
     let seen = seen as f64;
     Ok(EpochMetrics {
         epoch,
@@ -184,6 +207,7 @@ pub fn train_epoch(
         samples_per_sec: Some(seen / train_seconds),
         lr: trainer.optimizer.lr(),
         beta,
+        active_units,
     })
 }
 

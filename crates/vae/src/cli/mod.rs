@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::init::{Init, OutputBias};
+use crate::loss::Objective;
 use crate::run::KEEP_CHECKPOINTS;
 use crate::train::Settings;
 use crate::{Error, Result};
@@ -114,6 +116,21 @@ struct TrainArgs {
     /// Adam's ε (PyTorch's default; the IWAE paper used 1e-4).
     #[arg(long, default_value_t = Settings::default().adam_eps)]
     adam_eps: f64,
+    /// What training minimises: elbo (the closed-form-KL ELBO) or iwae (the
+    /// importance-weighted bound of Burda et al. with --k samples per image).
+    #[arg(long, value_enum, default_value_t = Settings::default().objective)]
+    objective: Objective,
+    /// Importance samples per image for --objective iwae.
+    #[arg(long, default_value_t = Settings::default().k)]
+    k: usize,
+    /// Initial weights: pytorch (uniform ±1/√fan_in, biases too) or glorot (uniform
+    /// ±√(6/(fan_in+fan_out)), zero biases; the IWAE paper's).
+    #[arg(long, value_enum, default_value_t = Settings::default().init)]
+    init: Init,
+    /// The decoder's output bias at the start: init (as --init draws it) or data-mean (the
+    /// logit of each pixel's mean over the training set, clipped to [0.001, 0.999]).
+    #[arg(long, value_enum, default_value_t = Settings::default().output_bias)]
+    output_bias: OutputBias,
     /// No progress bar or per-epoch lines.
     #[arg(long)]
     quiet: bool,
@@ -138,6 +155,10 @@ impl TrainArgs {
             lr_warmup: self.lr_warmup,
             clip_grad_norm: self.clip_grad_norm,
             adam_eps: self.adam_eps,
+            objective: self.objective,
+            k: self.k,
+            init: self.init,
+            output_bias: self.output_bias,
         }
     }
 }

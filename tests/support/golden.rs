@@ -1,0 +1,68 @@
+//! Reading the golden fixtures made with PyTorch (tests/fixtures/README in the shared
+//! fixtures describes them): every file with a given prefix, its model, and the
+//! comparison every golden test makes.
+
+use std::path::{Path, PathBuf};
+
+use tensor::Tensor;
+use vae::tensor_file::TensorFile;
+use vae::{Activation, ModelConfig, Vae};
+
+/// Every `tests/fixtures/{prefix}*.safetensors`, sorted: a new file is a new case.
+pub fn fixtures(prefix: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Metadata `key` of a fixture, as a string.
+pub fn meta(file: &TensorFile<f64>, path: &Path, key: &str) -> String {
+    file.meta(path, key).unwrap().to_string()
+}
+
+/// The model a fixture describes: its configuration from the metadata, its parameters
+/// taken out of the file under their checkpoint names.
+pub fn model(file: &mut TensorFile<f64>, path: &Path) -> Vae<f64> {
+    let config = ModelConfig {
+        input_dim: meta(file, path, "input_dim").parse().unwrap(),
+        hidden: serde_json::from_str(&meta(file, path, "hidden")).unwrap(),
+        latent: meta(file, path, "latent").parse().unwrap(),
+        activation: meta(file, path, "activation")
+            .parse::<Activation>()
+            .unwrap(),
+    };
+    let names: Vec<String> = config.param_shapes().into_iter().map(|(n, _)| n).collect();
+    let params = names.iter().map(|n| file.take(path, n).unwrap()).collect();
+    Vae { config, params }
+}
+
+/// Largest |a − e| / max(|e|, floor) over the elements, with a floor so that values that
+/// are zero in PyTorch (a dead relu's gradient) are compared absolutely.
+pub fn worst_relative(actual: &Tensor<f64>, expected: &Tensor<f64>) -> f64 {
+    assert_eq!(actual.shape(), expected.shape());
+    let floor = expected.iter().fold(0.0f64, |m, e| m.max(e.abs())) * 1e-6 + 1e-300;
+    actual
+        .iter()
+        .zip(expected.iter())
+        .map(|(a, e)| (a - e).abs() / e.abs().max(floor))
+        .fold(0.0, f64::max)
+}
+
+/// Asserts each `(key, actual)` equals the fixture's `expected.{key}` to 1e-9 relative.
+pub fn assert_matches(file: &mut TensorFile<f64>, path: &Path, checks: Vec<(String, Tensor<f64>)>) {
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    for (key, actual) in checks {
+        let expected = file.take(path, &format!("expected.{key}")).unwrap();
+        let rel = worst_relative(&actual, &expected);
+        assert!(
+            rel <= 1e-9,
+            "{name}: {key} differs from PyTorch by {rel:.2e} relative"
+        );
+    }
+}
