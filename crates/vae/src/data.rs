@@ -95,6 +95,27 @@ impl Dataset {
         })
     }
 
+    /// The set with every pixel drawn once as 0 or 255, with its intensity as the
+    /// probability of 255 (the draw [`Pixels::Binarized`] makes per batch, made once:
+    /// evaluations then score one fixed binary test set).
+    pub fn binarized<R: Rng>(&self, rng: &mut R) -> Dataset {
+        let images = self
+            .images
+            .iter()
+            .map(|&p| {
+                if rng.gen::<f32>() < p as f32 / 255.0 {
+                    255
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Dataset {
+            images,
+            ..self.clone()
+        }
+    }
+
     /// Each pixel's mean intensity over the set, in [0, 1].
     pub fn pixel_means(&self) -> Vec<f64> {
         let mut sums = vec![0u64; self.pixels()];
@@ -291,6 +312,34 @@ mod tests {
         assert!(
             err.contains("SHA-256 is") && err.contains("damaged"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn binarizing_once_draws_each_pixel_with_its_intensity() {
+        let set = Dataset {
+            images: vec![0, 255, 128, 128],
+            labels: vec![0],
+            rows: 2,
+            cols: 2,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut ones = 0;
+        for _ in 0..1000 {
+            let b = set.binarized(&mut rng);
+            assert!(b.images[0] == 0 && b.images[1] == 255);
+            assert!(b.images.iter().all(|&p| p == 0 || p == 255));
+            ones += (b.images[2] == 255) as usize + (b.images[3] == 255) as usize;
+        }
+        assert!(
+            (900..1100).contains(&ones),
+            "{ones} of 2000 draws at p = 0.502"
+        );
+        let again = set.binarized(&mut rand::rngs::StdRng::seed_from_u64(3));
+        assert_eq!(
+            again.images,
+            set.binarized(&mut rand::rngs::StdRng::seed_from_u64(3))
+                .images
         );
     }
 

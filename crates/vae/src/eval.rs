@@ -22,6 +22,7 @@ use tensor::Tape;
 
 use crate::data::{Dataset, Pixels};
 use crate::images::write_grid;
+use crate::layers::reparameterize;
 use crate::loss::{elbo as elbo_terms, recon_per_image};
 use crate::model::{normal_noise, Vae};
 use crate::Result;
@@ -101,7 +102,7 @@ pub fn iw_nll(
             let eps = tape.constant_owned(normal_noise(m, latent, rng).into_dyn());
             let mu_v = tape.constant(&mu);
             let logvar_v = tape.constant(&logvar);
-            let z = mu_v + logvar_v.mul_scalar(0.5).exp() * eps;
+            let z = reparameterize(mu_v, logvar_v, eps);
             let logits = model.decode(&params, z);
             let x = tape.constant_owned(
                 x_row

@@ -57,6 +57,7 @@
 
 use tensor::{Float, Var};
 
+use crate::layers::reparameterize;
 use crate::loss::recon_per_image;
 use crate::model::Vae;
 
@@ -94,7 +95,7 @@ pub fn iwae<'t, T: Float>(
     };
     let eps = eps.reshape(&[k * b, l]);
     let logvar_k = repeat(logvar, l);
-    let z = repeat(mu, l) + logvar_k.mul_scalar(T::of(0.5)).exp() * eps;
+    let z = reparameterize(repeat(mu, l), logvar_k, eps);
     let logits = model.decode(params, z);
     let log_px = -recon_per_image(logits, repeat(x, d));
     let half_ln_2pi = T::of(0.5 * (2.0 * std::f64::consts::PI).ln() * l as f64);

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod activation;
 pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod idx;
 pub mod images;
 pub mod init;
 pub mod iwae;
+pub mod layers;
 pub mod limits;
 pub mod loss;
 pub mod metrics;

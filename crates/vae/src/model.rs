@@ -8,79 +8,14 @@
 //! Layers are stored as PyTorch's `nn.Linear` stores them (weight `[out, in]`, bias
 //! `[out]`) and named as PyTorch's state dict would name them, so checkpoints load there.
 
-use std::fmt;
-use std::str::FromStr;
-
 use ndarray::Array2;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use tensor::{Float, Tape, Tensor, Var};
 
+pub use crate::activation::Activation;
 use crate::init::{self, Init};
-
-/// The hidden-layer nonlinearity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    /// max(x, 0)
-    Relu,
-    /// tanh x
-    Tanh,
-    /// 1/(1 + e⁻ˣ)
-    Sigmoid,
-    /// ln(1 + eˣ)
-    Softplus,
-    /// x or 0.01·x (PyTorch's default slope)
-    LeakyRelu,
-}
-
-impl Activation {
-    /// Applies the activation on the tape.
-    pub fn apply<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
-        match self {
-            Activation::Relu => x.relu(),
-            Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => x.sigmoid(),
-            Activation::Softplus => x.softplus(),
-            Activation::LeakyRelu => x.leaky_relu(T::of(0.01)),
-        }
-    }
-
-    /// The names accepted by [`FromStr`] and written in checkpoints.
-    pub const NAMES: [&'static str; 5] = ["relu", "tanh", "sigmoid", "softplus", "leaky_relu"];
-}
-
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = [
-            Activation::Relu,
-            Activation::Tanh,
-            Activation::Sigmoid,
-            Activation::Softplus,
-            Activation::LeakyRelu,
-        ]
-        .iter()
-        .position(|a| a == self)
-        .expect("listed");
-        f.write_str(Self::NAMES[i])
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "relu" => Ok(Activation::Relu),
-            "tanh" => Ok(Activation::Tanh),
-            "sigmoid" => Ok(Activation::Sigmoid),
-            "softplus" => Ok(Activation::Softplus),
-            "leaky_relu" => Ok(Activation::LeakyRelu),
-            other => Err(format!(
-                "unknown activation '{other}' (expected one of {})",
-                Self::NAMES.join(", ")
-            )),
-        }
-    }
-}
+use crate::layers::{reparameterize, Layers, Linear};
 
 /// The architecture: what a checkpoint's metadata records.
 #[derive(Clone, Debug, PartialEq)]
@@ -235,22 +170,17 @@ impl<T: Float> Vae<T> {
 
     /// The encoder: `x [batch, input_dim]` → `(mu, logvar)`.
     pub fn encode<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
+        let encoder = Layers::on(&self.config, params).encoder;
         let act = self.config.activation;
-        let mut h = x;
-        let mut p = params.chunks(2);
-        for _ in &self.config.hidden {
-            let layer = p.next().expect("an encoder layer");
-            h = act.apply(h.linear(layer[0], layer[1]));
-        }
-        let mu = p.next().expect("the mu head");
-        let logvar = p.next().expect("the logvar head");
+        let h = encoder
+            .hidden
+            .iter()
+            .fold(x, |h, layer| act.apply(layer.apply(h)));
         // Both heads in one product, [W_mu; W_logvar]: the output's two halves are mu and
         // logvar. The same numbers as two products, but one well-shaped matmul (2·latent
         // columns) instead of two narrow ones, and one gradient for h instead of two
         // to add up.
-        let weight = Var::concat(&[mu[0], logvar[0]], 0);
-        let bias = Var::concat(&[mu[1], logvar[1]], 0);
-        let heads = h.linear(weight, bias);
+        let heads = Linear::stacked(&encoder.mu, &encoder.logvar).apply(h);
         let latent = self.config.latent;
         (
             heads.slice(1, 0..latent),
@@ -260,16 +190,13 @@ impl<T: Float> Vae<T> {
 
     /// The decoder: `z [batch, latent]` → logits `[batch, input_dim]`.
     pub fn decode<'t>(&self, params: &[Var<'t, T>], z: Var<'t, T>) -> Var<'t, T> {
+        let decoder = Layers::on(&self.config, params).decoder;
         let act = self.config.activation;
-        let skip = 2 * (self.config.hidden.len() + 2); // the encoder's parameters
-        let mut p = params[skip..].chunks(2);
-        let mut h = z;
-        for _ in &self.config.hidden {
-            let layer = p.next().expect("a decoder layer");
-            h = act.apply(h.linear(layer[0], layer[1]));
-        }
-        let out = p.next().expect("the output layer");
-        h.linear(out[0], out[1])
+        let h = decoder
+            .hidden
+            .iter()
+            .fold(z, |h, layer| act.apply(layer.apply(h)));
+        decoder.out.apply(h)
     }
 
     /// Encoder, reparameterization `z = mu + exp(logvar/2) ⊙ eps`, decoder.
@@ -280,7 +207,7 @@ impl<T: Float> Vae<T> {
         eps: Var<'t, T>,
     ) -> Output<'t, T> {
         let (mu, logvar) = self.encode(params, x);
-        let z = mu + logvar.mul_scalar(T::of(0.5)).exp() * eps;
+        let z = reparameterize(mu, logvar, eps);
         let logits = self.decode(params, z);
         Output {
             mu,
@@ -326,16 +253,5 @@ mod tests {
         );
         let head = &model.params[3]; // encoder.mu.bias: fan_in 400
         assert!(head.iter().all(|v| v.abs() < 0.05) && head.iter().any(|v| v.abs() > 0.04));
-    }
-
-    #[test]
-    fn activation_names_round_trip() {
-        for name in Activation::NAMES {
-            assert_eq!(name.parse::<Activation>().unwrap().to_string(), name);
-        }
-        assert!("gelu"
-            .parse::<Activation>()
-            .unwrap_err()
-            .contains("unknown activation 'gelu'"));
     }
 }

@@ -70,11 +70,14 @@ fn train_command(args: TrainArgs, given: &BTreeSet<String>) -> Result<()> {
 fn eval_command(args: EvalArgs) -> Result<()> {
     let (model, beta) = load_checkpoint(&args.checkpoint)?;
     let test = load_test_set(&args.common, &args.checkpoint, model.config.input_dim)?;
-    let pixels = if args.binarize {
-        Pixels::Binarized
+    // A binarized test set is drawn once, from its own stream of --seed: the ELBO, the
+    // active units and the importance-weighted bound all score the same binary images.
+    let test = if args.binarize {
+        test.binarized(&mut epoch_rng(args.common.seed, usize::MAX - 1))
     } else {
-        Pixels::Scaled
+        test
     };
+    let pixels = Pixels::Scaled;
     let iw = match (args.iw_samples, args.iw_images) {
         (Some(0), _) => return Err(Error::config("--iw-samples", "must be at least 1")),
         (Some(k), _) if k > MAX_IW_SAMPLES => {
@@ -109,6 +112,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
         let mut out = json!({
             "test_loss": scores.loss, "test_recon": scores.recon, "test_kl": scores.kl,
             "active_units": active, "beta": beta, "test_images": test.len(),
+            "binarized_with_seed": args.binarize.then_some(args.common.seed),
         });
         if let (Some(nll), Some((k, images))) = (nll, iw) {
             out["iw_nll"] = json!(nll);
@@ -122,6 +126,9 @@ fn eval_command(args: EvalArgs) -> Result<()> {
             scores.loss, scores.recon, scores.kl
         );
         println!("active latent units: {active} of {}", model.config.latent);
+        if args.binarize {
+            println!("test set binarized once with seed {}", args.common.seed);
+        }
         if let (Some(nll), Some((k, images))) = (nll, iw) {
             println!("importance-weighted NLL (K = {k}, {images} images): {nll:.3} nats per image");
         }

@@ -176,7 +176,9 @@ struct EvalArgs {
     /// Use only the first N test images for the importance-weighted bound.
     #[arg(long, value_name = "N")]
     iw_images: Option<usize>,
-    /// Dynamically binarize the test images (as for models trained with --binarize).
+    /// Binarize the test images (as for models trained with --binarize): each pixel is
+    /// drawn once as 0 or 1 with its intensity as probability, from --seed, and every
+    /// figure is computed on that one binary test set.
     #[arg(long)]
     binarize: bool,
     /// Print one JSON object instead of text.
