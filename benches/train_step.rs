@@ -1,5 +1,7 @@
-//! One full training step of the canonical VAE (784-400-20, ReLU): forward, backward
-//! and Adam, at batch 128 and 1024, reported as samples per second.
+//! One full training step: forward, backward and Adam, reported as samples per second.
+//! The canonical VAE (784-400-20, ReLU) at batch 128 and 1024, and the IWAE paper's
+//! network (784-200-200-50, tanh) at its batch of 20 — as the ELBO and as the IWAE bound
+//! with K = 5 — where per-step overhead, not arithmetic, sets the pace.
 //!
 //! `cargo bench --bench train_step`. The batch is real MNIST (the first images of the
 //! bundled training set), the noise is seeded; the step is exactly what `vae train` runs.
@@ -9,9 +11,10 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use vae::data::{load_folder, Pixels};
+use vae::loss::Objective;
 use vae::model::normal_noise;
 use vae::train::Trainer;
-use vae::{ModelConfig, Vae};
+use vae::{Activation, ModelConfig, Vae};
 
 fn bench_train_step(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
@@ -21,15 +24,45 @@ fn bench_train_step(c: &mut Criterion) {
         .build()
         .expect("a thread pool");
     let mut group = c.benchmark_group("train_step");
-    for batch in [128usize, 1024] {
-        let model = Vae::<f32>::new(ModelConfig::default(), &mut rng);
+    let burda = ModelConfig {
+        input_dim: 784,
+        hidden: vec![200, 200],
+        latent: 50,
+        activation: Activation::Tanh,
+    };
+    let cases = [
+        (
+            "784-400-20",
+            ModelConfig::default(),
+            128usize,
+            Objective::Elbo,
+            1usize,
+        ),
+        (
+            "784-400-20",
+            ModelConfig::default(),
+            1024,
+            Objective::Elbo,
+            1,
+        ),
+        ("784-200-200-50-tanh", burda.clone(), 20, Objective::Elbo, 1),
+        ("784-200-200-50-tanh-iwae5", burda, 20, Objective::Iwae, 5),
+    ];
+    for (name, config, batch, objective, k) in cases {
+        let latent = config.latent;
+        let model = Vae::<f32>::new(config, &mut rng);
         let mut trainer = Trainer::new(model, 1e-3);
+        trainer.objective = objective;
         let indices: Vec<usize> = (0..batch).collect();
         let x = train.batch(&indices, Pixels::Scaled, &mut rng).into_dyn();
-        let eps = normal_noise(batch, 20, &mut rng).into_dyn();
+        let eps = normal_noise(k * batch, latent, &mut rng);
+        let eps = match objective {
+            Objective::Elbo => eps.into_dyn(),
+            Objective::Iwae => eps.into_shape_with_order(vec![k, batch, latent]).unwrap(),
+        };
         group.throughput(Throughput::Elements(batch as u64));
         group.sample_size(if batch > 512 { 20 } else { 50 });
-        group.bench_function(BenchmarkId::new("784-400-20", batch), |b| {
+        group.bench_function(BenchmarkId::new(name, batch), |b| {
             // Timed from inside the pool, as `vae train` runs (see vae::cli). The step
             // takes its batch by value; the copy handed to it is made outside the timing
             // (producing batches is the data loader's job, not the step's).
