@@ -44,6 +44,10 @@ pub trait Float:
     /// ln(1 + u) for `u` in [0, 1] on hot paths. `f32`: a vectorizable polynomial within
     /// 3e-7 relative; `f64`: libm's exact `ln_1p`.
     fn ln_1p_fast<const FMA: bool>(self) -> Self;
+
+    /// tanh on hot paths. `f32`: a vectorizable approximation within 5e-7 relative that
+    /// carries NaN; `f64`: libm's exact `tanh`.
+    fn tanh_fast<const FMA: bool>(self) -> Self;
 }
 
 impl Float for f32 {
@@ -62,6 +66,10 @@ impl Float for f32 {
     fn ln_1p_fast<const FMA: bool>(self) -> Self {
         crate::fastmath::ln_1p_unit_f32::<FMA>(self)
     }
+    #[inline(always)]
+    fn tanh_fast<const FMA: bool>(self) -> Self {
+        crate::fastmath::tanh_f32::<FMA>(self)
+    }
 }
 
 impl Float for f64 {
@@ -79,5 +87,9 @@ impl Float for f64 {
     #[inline(always)]
     fn ln_1p_fast<const FMA: bool>(self) -> Self {
         self.ln_1p()
+    }
+    #[inline(always)]
+    fn tanh_fast<const FMA: bool>(self) -> Self {
+        self.tanh()
     }
 }
