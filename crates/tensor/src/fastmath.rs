@@ -123,7 +123,9 @@ pub fn tanh_f32<const FMA: bool>(x: f32) -> f32 {
     let e = exp_in_range::<FMA>(-2.0 * a);
     let ratio = (1.0 - e) / (1.0 + e);
     let magnitude = if a < 0.3 { series } else { ratio };
-    magnitude.copysign(x) + (x - x)
+    #[allow(clippy::eq_op)] // x − x is the point: 0, or NaN when x is not finite
+    let nan_if_not_finite = x - x;
+    magnitude.copysign(x) + nan_if_not_finite
 }
 
 #[cfg(test)]
