@@ -22,8 +22,8 @@ use tensor::Tape;
 
 use crate::data::{Dataset, Pixels};
 use crate::images::write_grid;
-use crate::layers::reparameterize;
-use crate::loss::{elbo as elbo_terms, recon_per_image};
+use crate::iwae;
+use crate::loss::elbo as elbo_terms;
 use crate::model::{normal_noise, Vae};
 use crate::Result;
 
@@ -72,9 +72,11 @@ pub fn elbo(
 /// image, over the first `limit` images of `data`; `done_one` is called after each image
 /// (for a progress bar: K = 5000 over the test set takes minutes).
 ///
-/// The K log-weights of an image are drawn in chunks of at most 1000 and folded into a
-/// running log-sum-exp (`m = max`, `s = Σ exp(log w − m)`, rescaled when `m` grows), so
-/// memory does not grow with K.
+/// The log-weights are [`iwae::log_weights`], the objective's own. Each decoder pass
+/// takes about 1000 rows: `1000 / k` images at once for small K, or chunks of 1000 of one
+/// image's samples for large K. A chunk's weights are folded into each image's running
+/// log-sum-exp (`m = max`, `s = Σ exp(log w − m)`, rescaled when `m` grows), so memory
+/// does not grow with K.
 pub fn iw_nll(
     model: &Vae<f32>,
     data: &Dataset,
@@ -84,50 +86,47 @@ pub fn iw_nll(
     rng: &mut StdRng,
     done_one: &dyn Fn(),
 ) -> f64 {
-    let latent = model.config.latent;
-    let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln() as f32;
-    let chunk = k.clamp(1, 1000);
-    let n = limit.min(data.len());
+    const ROWS: usize = 1000;
+    let (latent, n) = (model.config.latent, limit.min(data.len()));
+    let samples_per_pass = k.clamp(1, ROWS);
+    let images_per_pass = (ROWS / samples_per_pass).max(1);
+    // The parameters are moved onto each pass's tape and back, not copied.
+    let mut model = model.clone();
+    let mut tape = Tape::no_grad();
     let mut total = 0.0f64;
-    for i in 0..n {
-        let x_row = data.batch(&[i], pixels, rng);
-        let (mu, logvar) = encode(model, x_row.clone());
-        let (mu, logvar) = (mu.into_dyn(), logvar.into_dyn());
-        let (mut max, mut sum) = (f64::NEG_INFINITY, 0.0f64);
+    let indices: Vec<usize> = (0..n).collect();
+    for images in indices.chunks(images_per_pass) {
+        let b = images.len();
+        let x = data.batch(images, pixels, rng).into_dyn();
+        let mut running = vec![(f64::NEG_INFINITY, 0.0f64); b];
         let mut done = 0;
         while done < k {
-            let m = chunk.min(k - done);
-            let tape = Tape::no_grad();
-            let params = model.bind_copies(&tape);
-            let eps = tape.constant_owned(normal_noise(m, latent, rng).into_dyn());
-            let mu_v = tape.constant(&mu);
-            let logvar_v = tape.constant(&logvar);
-            let z = reparameterize(mu_v, logvar_v, eps);
-            let logits = model.decode(&params, z);
-            let x = tape.constant_owned(
-                x_row
-                    .broadcast((m, x_row.ncols()))
-                    .expect("one row")
-                    .to_owned()
-                    .into_dyn(),
-            );
-            let log_px = -recon_per_image(logits, x);
-            let log_pz = (z * z).sum_axis(1, false).mul_scalar(-0.5) - half_ln_2pi * latent as f32;
-            let log_qz = ((eps * eps).sum_axis(1, false) + logvar_v.sum()).mul_scalar(-0.5)
-                - half_ln_2pi * latent as f32;
-            for &w in (log_px + log_pz - log_qz).value().iter() {
+            let m = samples_per_pass.min(k - done);
+            tape.reset();
+            let params = model.bind(&tape);
+            let eps = normal_noise(m * b, latent, rng)
+                .into_shape_with_order(vec![m, b, latent])
+                .expect("m·b rows");
+            let (xv, ev) = (tape.constant(&x), tape.constant_owned(eps));
+            let log_w = iwae::log_weights(&model, &params, xv, ev).0.to_tensor();
+            model.unbind(&tape, &params);
+            // log_w is [m, b]: row i holds sample i of every image of the pass.
+            for (j, &w) in log_w.iter().enumerate() {
+                let (max, sum) = &mut running[j % b];
                 let w = w as f64;
-                if w > max {
-                    sum = sum * (max - w).exp() + 1.0;
-                    max = w;
+                if w > *max {
+                    *sum = *sum * (*max - w).exp() + 1.0;
+                    *max = w;
                 } else {
-                    sum += (w - max).exp();
+                    *sum += (w - *max).exp();
                 }
             }
             done += m;
         }
-        total += max + sum.ln() - (k as f64).ln();
-        done_one();
+        for (max, sum) in running {
+            total += max + sum.ln() - (k as f64).ln();
+            done_one();
+        }
     }
     -total / n.max(1) as f64
 }
@@ -206,4 +205,56 @@ pub fn write_pictures(
 ) -> Result<()> {
     write_samples(model, (test.rows, test.cols), &dir.join("samples.png"), rng)?;
     write_reconstructions(model, test, &dir.join("reconstructions.png"), rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, ModelConfig};
+    use rand::SeedableRng;
+
+    /// The evaluation is the objective: iw_nll's estimate equals the IWAE loss computed by
+    /// `iwae::iwae` on the same images and noise, whether the K samples fit in one pass
+    /// (several images at once) or need several passes (K > 1000, one image).
+    #[test]
+    fn the_estimate_is_the_iwae_loss_on_the_same_draws() {
+        let config = ModelConfig {
+            input_dim: 6,
+            hidden: vec![5],
+            latent: 2,
+            activation: Activation::Tanh,
+        };
+        let model = Vae::<f32>::new(config, &mut StdRng::seed_from_u64(4));
+        let data = Dataset {
+            images: (0..30).map(|i| (i * 37 % 256) as u8).collect(),
+            labels: vec![0; 5],
+            rows: 2,
+            cols: 3,
+        };
+        for (k, n) in [(7, 5), (2500, 1)] {
+            let estimate = iw_nll(
+                &model,
+                &data,
+                k,
+                Pixels::Scaled,
+                n,
+                &mut StdRng::seed_from_u64(9),
+                &|| {},
+            );
+            let mut rng = StdRng::seed_from_u64(9);
+            let indices: Vec<usize> = (0..n).collect();
+            let x = data.batch(&indices, Pixels::Scaled, &mut rng).into_dyn();
+            let eps = normal_noise(k * n, 2, &mut rng)
+                .into_shape_with_order(vec![k, n, 2])
+                .unwrap();
+            let tape = Tape::no_grad();
+            let params = model.bind_copies(&tape);
+            let loss = iwae::iwae(&model, &params, tape.constant(&x), tape.constant(&eps)).loss;
+            let expected = loss.item() as f64;
+            assert!(
+                (estimate - expected).abs() < 1e-4 * expected.abs(),
+                "K = {k}: iw_nll {estimate} vs the IWAE loss {expected}"
+            );
+        }
+    }
 }

@@ -73,14 +73,15 @@ pub struct Iwae<'t, T: Float> {
     pub kl: Var<'t, T>,
 }
 
-/// The IWAE bound of `model` on the batch `x [B, D]` with the noise `eps [K, B, L]`
-/// (K importance samples per image).
-pub fn iwae<'t, T: Float>(
+/// The log-weights `ln w[i,b]` `[K, B]` of the images `x [B, D]` under the noise `eps
+/// [K, B, L]`, with their `ln p(x|z)` and `ln q(z|x) − ln p(z)` `[K·B]` (sample-major).
+/// What the objective below and the evaluation (`eval::iw_nll`) both compute.
+pub fn log_weights<'t, T: Float>(
     model: &Vae<T>,
     params: &[Var<'t, T>],
     x: Var<'t, T>,
     eps: Var<'t, T>,
-) -> Iwae<'t, T> {
+) -> (Var<'t, T>, Var<'t, T>, Var<'t, T>) {
     let (k, b, l) = match *eps.shape() {
         [k, b, l] => (k, b, l),
         ref other => panic!("iwae: eps must be [K, batch, latent], got {other:?}"),
@@ -105,11 +106,24 @@ pub fn iwae<'t, T: Float>(
         .mul_scalar(T::of(-0.5))
         - half_ln_2pi;
     let log_w = (log_px + log_pz - log_qz).reshape(&[k, b]);
+    (log_w, log_px, log_qz - log_pz)
+}
+
+/// The IWAE bound of `model` on the batch `x [B, D]` with the noise `eps [K, B, L]`
+/// (K importance samples per image).
+pub fn iwae<'t, T: Float>(
+    model: &Vae<T>,
+    params: &[Var<'t, T>],
+    x: Var<'t, T>,
+    eps: Var<'t, T>,
+) -> Iwae<'t, T> {
+    let k = eps.shape()[0];
+    let (log_w, log_px, kl) = log_weights(model, params, x, eps);
     let bound = log_w.logsumexp(0, false) - T::of((k as f64).ln());
     Iwae {
         loss: -bound.mean(),
         log_w,
         recon: (-log_px).mean(),
-        kl: (log_qz - log_pz).mean(),
+        kl: kl.mean(),
     }
 }
