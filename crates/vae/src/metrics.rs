@@ -37,7 +37,7 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// β at the end of the epoch.
     pub beta: f64,
-    /// Latent units active on the test set: Cov_x(E_q[z_j]) > 0.01 (Burda et al.).
+    /// Latent units active on the test set: Cov_x(E_q\[z_j\]) > 0.01 (Burda et al.).
     #[serde(default)]
     pub active_units: usize,
 }
