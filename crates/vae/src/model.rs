@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! encoder:  h = act(x·W₁ᵀ + b₁) → … → μ = h·W_μᵀ + b_μ,  logvar = h·W_σᵀ + b_σ
-//! sample:   z = μ + exp(½·logvar) ⊙ ε,  ε ~ N(0, I)      (ε is an input: see loss.rs)
+//! sample:   z = μ + exp(½·logvar) ⊙ ε,  ε ~ N(0, I)      (ε is an input: layers.rs)
 //! decoder:  h = act(z·V₁ᵀ + c₁) → … → logits = h·V_outᵀ + c_out
 //! ```
 //! Layers are stored as PyTorch's `nn.Linear` stores them (weight `[out, in]`, bias
