@@ -23,6 +23,7 @@ pub mod iwae;
 pub mod layers;
 pub mod limits;
 pub mod loss;
+pub mod lr_schedule;
 pub mod metrics;
 pub mod model;
 pub mod resume;
