@@ -3,9 +3,9 @@
 //! `--resume` continues the run in the folder with its saved settings. A flag given again
 //! with a different value is either safe to change ([`ADJUSTABLE`]: how the run goes on —
 //! more epochs, another learning rate or schedule, clipping, Adam's ε), and is taken with
-//! one line saying so, or it would make the run a different one (the architecture, β and
-//! its warm-up, binarization, the seed, the batch size), and the resume is refused with
-//! the flag and both values.
+//! one line saying so, or it would make the run a different one (the architecture, the
+//! objective and K, the initialisation, β and its warm-up, binarization, the seed, the
+//! batch size), and the resume is refused with the flag and both values.
 
 use std::path::Path;
 
