@@ -80,19 +80,47 @@ fn empty_data_epochs_0_and_iw_images_0_are_errors_not_zero_losses() {
         all.extend(args);
         refused(&all, &[needle]);
     }
+    for size in ["9223372036854775836x2", "28", "0x5", "axb"] {
+        // Refused while the flags are parsed (exit code 2, as for any malformed flag).
+        let (code, _, err) = vae(&[
+            "sample",
+            "--checkpoint",
+            s(&checkpoint),
+            "--image-size",
+            size,
+        ]);
+        assert_eq!(code, 2, "{size}: {err}");
+        assert!(err.contains("--image-size") && err.contains(size), "{err}");
+    }
     refused(
         &[
             "sample",
             "--checkpoint",
             s(&checkpoint),
-            "--side",
-            "9223372036854775836",
+            "--image-size",
+            "27x27",
         ],
-        &["--side", "does not fit"],
+        &["--image-size: 27x27 = 729 pixels"],
     );
     refused(
-        &["sample", "--checkpoint", s(&checkpoint), "--side", "27"],
-        &["--side: 27×27 = 729 pixels"],
+        &["sample", "--checkpoint", s(&checkpoint), "--n", "0"],
+        &["--n: must be at least 1"],
+    );
+    refused(
+        &["sample", "--checkpoint", s(&checkpoint), "--temperature=-1"],
+        &["--temperature: must be a number ≥ 0, got -1"],
+    );
+    refused(
+        &[
+            "reconstruct",
+            "--checkpoint",
+            s(&checkpoint),
+            "--data",
+            s(&data),
+            "--indices",
+            "3,50",
+        ],
+        &["--indices: image 50 does not exist: the set has 50 images"],
     );
 }
 

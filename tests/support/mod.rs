@@ -8,7 +8,7 @@ pub mod golden;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vae::data::{load_folder, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+use vae::data::{load_folder, Intensities, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use vae::idx::encode;
 
 /// A folder of raw IDX files cut from the bundled MNIST: the first `train` training and
@@ -23,8 +23,12 @@ pub fn mnist_slice(dir: &Path, train: usize, test: usize) -> PathBuf {
         (&all_test, test, TEST_IMAGES, TEST_LABELS),
     ] {
         let raw = |name: &str| dir.join(name.trim_end_matches(".gz"));
-        std::fs::write(raw(images), encode(&[n, 28, 28], &set.images[..n * 784])).unwrap();
-        std::fs::write(raw(labels), encode(&[n], &set.labels[..n])).unwrap();
+        let part = set.first(n);
+        let Intensities::Bytes(pixels) = &part.images else {
+            panic!("MNIST is bytes")
+        };
+        std::fs::write(raw(images), encode(&[n, 28, 28], pixels)).unwrap();
+        std::fs::write(raw(labels), encode(&[n], part.labels.as_ref().unwrap())).unwrap();
     }
     dir.to_path_buf()
 }

@@ -3,7 +3,9 @@
 //! `checkpoint.safetensors` holds the parameters under PyTorch's state-dict names
 //! (`encoder.hidden.0.weight` `[out, in]`, …, `decoder.out.bias`) and the architecture in
 //! its metadata under the golden fixtures' keys: `input_dim`, `hidden` (a JSON list),
-//! `latent`, `activation`, `beta`. Any file with those names and keys, F32 or F64, made
+//! `latent`, `activation`, `beta`, and `image_size` (`[height, width]`, for pictures;
+//! optional: without it, square images are assumed where the input size is a square).
+//! Any file with those names and keys, F32 or F64, made
 //! here or elsewhere, can be evaluated and sampled by this program. A training state
 //! (`state-epoch-*.safetensors`, see [`crate::state`]) is also a weights file: it holds
 //! the same tensors and keys, plus the optimizer's.
@@ -37,10 +39,24 @@ pub struct Checkpoint<T: Float> {
     pub beta: f64,
     /// Whether the file's digests were checked (files made elsewhere have none).
     pub verification: Verification,
+    /// The images' (height, width), when the file says or the input size is a square.
+    pub image_size: Option<(usize, usize)>,
 }
 
-/// The weights file of `model`: its tensors and its architecture in the metadata.
-pub fn model_file<T: Float>(model: &Vae<T>, beta: f64) -> TensorFile<T> {
+/// The image (height, width) of a model of `input_dim` pixels when nothing says: square
+/// when `input_dim` is a square.
+pub fn square_image(input_dim: usize) -> Option<(usize, usize)> {
+    let side = (input_dim as f64).sqrt().round() as usize;
+    (side * side == input_dim).then_some((side, side))
+}
+
+/// The weights file of `model`: its tensors and its architecture in the metadata, with
+/// the (height, width) of its images when known.
+pub fn model_file<T: Float>(
+    model: &Vae<T>,
+    beta: f64,
+    image_size: Option<(usize, usize)>,
+) -> TensorFile<T> {
     let mut file = TensorFile::<T>::default();
     for (name, p) in model.names().into_iter().zip(&model.params) {
         file.tensors.insert(name, p.clone());
@@ -58,12 +74,21 @@ pub fn model_file<T: Float>(model: &Vae<T>, beta: f64) -> TensorFile<T> {
         ("beta", beta.to_string()),
     ];
     file.metadata = meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if let Some((h, w)) = image_size {
+        file.metadata
+            .insert("image_size".into(), format!("[{h},{w}]"));
+    }
     file
 }
 
 /// Writes the model's weights and architecture (atomically, with digests).
-pub fn save_model<T: Float>(path: &Path, model: &Vae<T>, beta: f64) -> Result<()> {
-    model_file(model, beta).write(path)
+pub fn save_model<T: Float>(
+    path: &Path,
+    model: &Vae<T>,
+    beta: f64,
+    image_size: Option<(usize, usize)>,
+) -> Result<()> {
+    model_file(model, beta, image_size).write(path)
 }
 
 /// Reads a weights file (or a training state's weights), verified as the module says.
@@ -73,7 +98,21 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
         file.tensors
             .retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     }
+    let image_size = match file.metadata.get("image_size") {
+        None => None,
+        Some(text) => Some(parse_image_size(path, text)?),
+    };
     let (model, beta) = model_from_file(path, &mut file)?;
+    if let Some((h, w)) = image_size.filter(|(h, w)| h * w != model.config.input_dim) {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "metadata 'image_size' = [{h},{w}] is not {} pixels (input_dim)",
+                model.config.input_dim
+            ),
+        ));
+    }
+    let image_size = image_size.or(square_image(model.config.input_dim));
     if !file.tensors.is_empty() {
         let extra: Vec<&String> = file.tensors.keys().collect();
         return Err(Error::invalid(
@@ -88,7 +127,19 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
         model,
         beta,
         verification,
+        image_size,
     })
+}
+
+/// `[height, width]`, both positive.
+fn parse_image_size(path: &Path, text: &str) -> Result<(usize, usize)> {
+    match serde_json::from_str::<[usize; 2]>(text) {
+        Ok([h, w]) if h > 0 && w > 0 => Ok((h, w)),
+        _ => Err(Error::invalid(
+            path,
+            format!("metadata 'image_size' = '{text}': expected [height, width], e.g. [28,28]"),
+        )),
+    }
 }
 
 /// Takes the model's tensors out of `file`, checking them against its metadata.
@@ -197,7 +248,7 @@ mod tests {
     fn load_error(edit: impl FnOnce(&mut TensorFile<f32>)) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        let mut file = model_file(&model(), 1.0);
+        let mut file = model_file(&model(), 1.0, Some((2, 3)));
         edit(&mut file);
         file.write(&path).unwrap();
         load_model::<f32>(&path).unwrap_err().to_string()
@@ -207,9 +258,16 @@ mod tests {
     fn round_trips_weights_and_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        save_model(&path, &model(), 0.5).unwrap();
+        save_model(&path, &model(), 0.5, Some((3, 2))).unwrap();
         let back = load_model::<f32>(&path).unwrap();
         assert_eq!((back.model.config, back.beta), (small(), 0.5));
+        assert_eq!(back.image_size, Some((3, 2)));
+        save_model(&path, &model(), 0.5, None).unwrap();
+        assert_eq!(
+            load_model::<f32>(&path).unwrap().image_size,
+            None,
+            "6 is not a square"
+        );
         assert_eq!(back.model.params, model().params);
         assert_eq!(back.verification, Verification::Verified);
     }
@@ -255,6 +313,12 @@ mod tests {
                     && err.contains("finite number ≥ 0"),
                 "{err}"
             );
+        }
+        for size in ["[4,4]", "[0,6]", "6x1"] {
+            let err = load_error(|f| {
+                f.metadata.insert("image_size".into(), size.into());
+            });
+            assert!(err.contains("'image_size' = "), "{err}");
         }
         let err = load_error(|f| {
             f.metadata.insert("activation".into(), "gelu".into());

@@ -1,5 +1,5 @@
 //! Evaluation: the test ELBO and its terms, the importance-weighted bound, active units,
-//! and the pictures (samples and reconstructions).
+//! and the encoder and decoder alone (for pictures and embeddings).
 //!
 //! The importance-weighted bound (Burda, Grosse & Salakhutdinov, "Importance Weighted
 //! Autoencoders", ICLR 2016) tightens the ELBO with K samples zₖ ~ q(z|x):
@@ -14,18 +14,14 @@
 //! L_1 is the ELBO; L_K rises towards ln p(x) as K grows, and K = 5000 is the standard
 //! estimate of the test log-likelihood; we report NLL = −L_K.
 
-use std::path::Path;
-
 use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use tensor::Tape;
 
 use crate::data::{Dataset, Pixels};
-use crate::images::write_grid;
 use crate::iwae;
 use crate::loss::elbo as elbo_terms;
 use crate::model::{normal_noise, Vae};
-use crate::Result;
 
 /// Mean loss and its terms over a dataset (nats per image).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -71,12 +67,6 @@ pub fn elbo(
 /// The importance-weighted NLL estimate `−L_K` (nats per image) with `k` samples per
 /// image, over the first `limit` images of `data`; `done_one` is called after each image
 /// (for a progress bar: K = 5000 over the test set takes minutes).
-///
-/// The log-weights are [`iwae::log_weights`], the objective's own. Each decoder pass
-/// takes about 1000 rows: `1000 / k` images at once for small K, or chunks of 1000 of one
-/// image's samples for large K. A chunk's weights are folded into each image's running
-/// log-sum-exp (`m = max`, `s = Σ exp(log w − m)`, rescaled when `m` grows), so memory
-/// does not grow with K.
 pub fn iw_nll(
     model: &Vae<f32>,
     data: &Dataset,
@@ -86,6 +76,27 @@ pub fn iw_nll(
     rng: &mut StdRng,
     done_one: &dyn Fn(),
 ) -> f64 {
+    let bounds = iw_bounds(model, data, k, pixels, limit, rng, done_one);
+    -bounds.iter().sum::<f64>() / bounds.len().max(1) as f64
+}
+
+/// Each image's bound `L_K` (nats; the log-likelihood is at least this) with `k`
+/// samples, for the first `limit` images of `data`; `done_one` is called after each.
+///
+/// The log-weights are [`iwae::log_weights`], the objective's own. Each decoder pass
+/// takes about 1000 rows: `1000 / k` images at once for small K, or chunks of 1000 of one
+/// image's samples for large K. A chunk's weights are folded into each image's running
+/// log-sum-exp (`m = max`, `s = Σ exp(log w − m)`, rescaled when `m` grows), so memory
+/// does not grow with K.
+pub fn iw_bounds(
+    model: &Vae<f32>,
+    data: &Dataset,
+    k: usize,
+    pixels: Pixels,
+    limit: usize,
+    rng: &mut StdRng,
+    done_one: &dyn Fn(),
+) -> Vec<f64> {
     const ROWS: usize = 1000;
     let (latent, n) = (model.config.latent, limit.min(data.len()));
     let samples_per_pass = k.clamp(1, ROWS);
@@ -93,7 +104,7 @@ pub fn iw_nll(
     // The parameters are moved onto each pass's tape and back, not copied.
     let mut model = model.clone();
     let mut tape = Tape::no_grad();
-    let mut total = 0.0f64;
+    let mut bounds = Vec::with_capacity(n);
     let indices: Vec<usize> = (0..n).collect();
     for images in indices.chunks(images_per_pass) {
         let b = images.len();
@@ -124,11 +135,11 @@ pub fn iw_nll(
             done += m;
         }
         for (max, sum) in running {
-            total += max + sum.ln() - (k as f64).ln();
+            bounds.push(max + sum.ln() - (k as f64).ln());
             done_one();
         }
     }
-    -total / n.max(1) as f64
+    bounds
 }
 
 /// Latent units whose posterior mean varies across the data: Cov_x(E_q\[z_j\]) > 0.01
@@ -169,44 +180,6 @@ pub fn decode_probabilities(model: &Vae<f32>, z: Array2<f32>) -> Array2<f32> {
     probs.to_tensor().into_dimensionality().expect("2-D")
 }
 
-/// An 8×8 grid of new digits decoded from z ~ N(0, I).
-pub fn write_samples(
-    model: &Vae<f32>,
-    shape: (usize, usize),
-    path: &Path,
-    rng: &mut StdRng,
-) -> Result<()> {
-    let z = normal_noise(64, model.config.latent, rng);
-    write_grid(path, decode_probabilities(model, z).view(), shape, 8, 2)
-}
-
-/// Sixteen test images (two rows) over their reconstructions (decoded from z = μ).
-pub fn write_reconstructions(
-    model: &Vae<f32>,
-    data: &Dataset,
-    path: &Path,
-    rng: &mut StdRng,
-) -> Result<()> {
-    let n = data.len().min(16);
-    let indices: Vec<usize> = (0..n).collect();
-    let x = data.batch(&indices, Pixels::Scaled, rng);
-    let (mu, _) = encode(model, x.clone());
-    let recon = decode_probabilities(model, mu);
-    let both = ndarray::concatenate(Axis(0), &[x.view(), recon.view()]).expect("same width");
-    write_grid(path, both.view(), (data.rows, data.cols), 8, 2)
-}
-
-/// The run folder's pictures: samples.png and reconstructions.png.
-pub fn write_pictures(
-    model: &Vae<f32>,
-    test: &Dataset,
-    dir: &Path,
-    rng: &mut StdRng,
-) -> Result<()> {
-    write_samples(model, (test.rows, test.cols), &dir.join("samples.png"), rng)?;
-    write_reconstructions(model, test, &dir.join("reconstructions.png"), rng)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,12 +198,12 @@ mod tests {
             activation: Activation::Tanh,
         };
         let model = Vae::<f32>::new(config, &mut StdRng::seed_from_u64(4));
-        let data = Dataset {
-            images: (0..30).map(|i| (i * 37 % 256) as u8).collect(),
-            labels: vec![0; 5],
-            rows: 2,
-            cols: 3,
-        };
+        let data = Dataset::new(
+            crate::data::Intensities::Bytes((0..30).map(|i| (i * 37 % 256) as u8).collect()),
+            None,
+            2,
+            3,
+        );
         for (k, n) in [(7, 5), (2500, 1)] {
             let estimate = iw_nll(
                 &model,

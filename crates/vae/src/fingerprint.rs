@@ -1,43 +1,87 @@
-//! What a run is trained on: the two sets, and the fingerprint of both that the training
-//! state records so that `--resume` refuses other data.
+//! What a run is trained on: the sets of its source, the fingerprint of both that the
+//! training state records so that `--resume` refuses other data, and the sets a run
+//! uses once `--limit` and `--valid-fraction` have cut them.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{check_same_size, Dataset};
+use crate::data::source::check_same_size;
+use crate::data::split::split;
+use crate::data::Dataset;
+use crate::settings::Settings;
+use crate::train::epoch_rng;
 use crate::{Error, Result};
 
 /// The data a run trains and tests on, with its fingerprint.
 #[derive(Clone, Debug)]
 pub struct TrainData {
-    /// The training set.
+    /// The training set, whole (before `--limit` and `--valid-fraction`).
     pub train: Dataset,
-    /// The test set, scored after every epoch.
-    pub test: Dataset,
+    /// The test set, when the source has one; scored after every epoch.
+    pub test: Option<Dataset>,
     /// What the training state records of both.
     pub fingerprint: DataFingerprint,
 }
 
+/// The sets of one run: what it trains on, and what it scores after every epoch.
+#[derive(Debug)]
+pub struct RunSets<'a> {
+    /// The training images (after the limit, without the validation images).
+    pub train: Cow<'a, Dataset>,
+    /// The images held out of training (`--valid-fraction`).
+    pub valid: Option<Dataset>,
+    /// The source's test set.
+    pub test: Option<&'a Dataset>,
+}
+
+impl RunSets<'_> {
+    /// The set that stands for unseen data in pictures and summaries: the test set, or
+    /// the validation set, or (for a source with neither) the training set.
+    pub fn held_out(&self) -> &Dataset {
+        self.test.or(self.valid.as_ref()).unwrap_or(&self.train)
+    }
+}
+
 impl TrainData {
-    /// The sets read from `source` (a folder, for messages and the fingerprint); both
-    /// must hold images of one size.
-    pub fn new(source: &Path, train: Dataset, test: Dataset) -> Result<Self> {
-        for (set, what) in [(&train, "training"), (&test, "test")] {
-            if set.is_empty() {
+    /// The sets read from `source` (for messages and the fingerprint); both must hold
+    /// images, of one size.
+    pub fn new(source: &Path, train: Dataset, test: Option<Dataset>) -> Result<Self> {
+        for (set, what) in [(Some(&train), "training"), (test.as_ref(), "test")] {
+            if set.is_some_and(Dataset::is_empty) {
                 return Err(Error::invalid(
                     source,
                     format!("the {what} set holds no images"),
                 ));
             }
         }
-        check_same_size(source, &train, &test)?;
-        let fingerprint = DataFingerprint::of(source, &train, &test);
+        if let Some(test) = &test {
+            check_same_size(source, &train, test)?;
+        }
+        let fingerprint = DataFingerprint::of(source, &train, test.as_ref());
         Ok(TrainData {
             train,
             test,
             fingerprint,
+        })
+    }
+
+    /// The sets a run with `settings` uses: the validation images are drawn from the
+    /// seed's own stream, so a resumed run holds out the same ones.
+    pub fn sets(&self, settings: &Settings) -> Result<RunSets<'_>> {
+        let mut rng = epoch_rng(settings.seed, usize::MAX - 2);
+        let (train, valid) = split(
+            &self.train,
+            settings.limit,
+            settings.valid_fraction,
+            &mut rng,
+        )?;
+        Ok(RunSets {
+            train,
+            valid,
+            test: self.test.as_ref(),
         })
     }
 }
@@ -61,19 +105,15 @@ pub struct DataFingerprint {
 
 impl DataFingerprint {
     /// The fingerprint of `train` and `test`, read from `source`.
-    pub fn of(source: &Path, train: &Dataset, test: &Dataset) -> Self {
+    pub fn of(source: &Path, train: &Dataset, test: Option<&Dataset>) -> Self {
         let mut hash = Sha256::new();
-        for set in [train, test] {
-            for n in [set.len(), set.rows, set.cols] {
-                hash.update((n as u64).to_le_bytes());
-            }
-            hash.update(&set.images);
-            hash.update(&set.labels);
+        for set in std::iter::once(train).chain(test) {
+            set.hash_into(&mut hash);
         }
         DataFingerprint {
             source: source.display().to_string(),
             train_images: train.len(),
-            test_images: test.len(),
+            test_images: test.map_or(0, Dataset::len),
             image_size: [train.rows, train.cols],
             sha256: format!("{:x}", hash.finalize()),
         }

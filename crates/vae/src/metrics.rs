@@ -23,12 +23,25 @@ pub struct EpochMetrics {
     pub train_recon: f64,
     /// Mean training KL term.
     pub train_kl: f64,
-    /// Test loss (negative ELBO with the final β, z sampled).
-    pub test_loss: f64,
+    /// Test loss (negative ELBO with the final β, z sampled); absent when the data has
+    /// no test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
     /// Test reconstruction term.
-    pub test_recon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_recon: Option<f64>,
     /// Test KL term.
-    pub test_kl: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_kl: Option<f64>,
+    /// Validation loss (as the test loss, on the images `--valid-fraction` held out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_loss: Option<f64>,
+    /// Validation reconstruction term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_recon: Option<f64>,
+    /// Validation KL term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_kl: Option<f64>,
     /// Wall time of the epoch's training steps and test pass (null when not known).
     pub seconds: Option<f64>,
     /// Training images per second, training steps only (null when not known).
@@ -37,12 +50,38 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// β at the end of the epoch.
     pub beta: f64,
-    /// Latent units active on the test set: Cov_x(E_q\[z_j\]) > 0.01 (Burda et al.).
+    /// Latent units active on the held-out set (test, else validation, else training): Cov_x(E_q\[z_j\]) > 0.01 (Burda et al.).
     #[serde(default)]
     pub active_units: usize,
 }
 
 impl EpochMetrics {
+    /// The loss on held-out data: the test loss, else the validation loss.
+    pub fn held_out_loss(&self) -> Option<f64> {
+        self.test_loss.or(self.valid_loss)
+    }
+
+    /// One line for the terminal: the epoch's losses and speed.
+    pub fn summary(&self, epochs: usize) -> String {
+        let mut line = format!(
+            "epoch {:>3}/{epochs}  train {:.2}",
+            self.epoch, self.train_loss
+        );
+        for (name, loss, recon, kl) in [
+            ("test", self.test_loss, self.test_recon, self.test_kl),
+            ("valid", self.valid_loss, self.valid_recon, self.valid_kl),
+        ] {
+            if let (Some(l), Some(r), Some(k)) = (loss, recon, kl) {
+                line += &format!("  {name} {l:.2} (recon {r:.2} + KL {k:.2})");
+            }
+        }
+        line + &format!(
+            "  {:.1} s  {:.0} img/s",
+            self.seconds.unwrap_or(0.0),
+            self.samples_per_sec.unwrap_or(0.0)
+        )
+    }
+
     /// The same figures without the wall-clock ones (what the training state keeps).
     pub fn without_timings(&self) -> Self {
         EpochMetrics {
@@ -90,9 +129,12 @@ mod tests {
             train_loss: loss,
             train_recon: loss - 1.0,
             train_kl: 1.0,
-            test_loss: loss,
-            test_recon: loss - 1.0,
-            test_kl: 1.0,
+            test_loss: Some(loss),
+            test_recon: Some(loss - 1.0),
+            test_kl: Some(1.0),
+            valid_loss: None,
+            valid_recon: None,
+            valid_kl: None,
             seconds: Some(2.0),
             samples_per_sec: Some(30000.0),
             lr: 1e-3,

@@ -2,10 +2,12 @@
 //!
 //! `--resume` continues the run in the folder with its saved settings. A flag given again
 //! with a different value is either safe to change ([`ADJUSTABLE`]: how the run goes on —
-//! more epochs, another learning rate or schedule, clipping, Adam's ε), and is taken with
+//! more epochs, another learning rate or schedule, clipping, Adam's ε, how often pictures
+//! are drawn), and is taken with
 //! one line saying so, or it would make the run a different one (the architecture, the
 //! objective and K, the initialisation, β and its warm-up, binarization, the seed, the
-//! batch size), and the resume is refused with the flag and both values.
+//! batch size, the data's limit, validation split and image size), and the resume is
+//! refused with the flag and both values.
 
 use std::path::Path;
 
@@ -15,8 +17,9 @@ use crate::settings::Settings;
 use crate::{Error, Result};
 
 /// The settings a resumed run may change: they change how it goes on, not what it is.
-pub const ADJUSTABLE: [&str; 6] = [
+pub const ADJUSTABLE: [&str; 7] = [
     "epochs",
+    "pictures_every",
     "lr",
     "lr_schedule",
     "lr_warmup",
@@ -130,7 +133,7 @@ mod tests {
                     .map(Value::from)
                     .to_vec(),
                 Value::Array(_) => vec![vec![7].into()],
-                Value::Null => vec![1.5.into()],
+                Value::Null => vec![1.5.into(), 3.into(), vec![7, 7].into()],
                 Value::Number(n) => vec![
                     (n.as_f64().unwrap() + 2.0).into(),
                     (n.as_u64().unwrap_or(0) + 2).into(),

@@ -6,8 +6,9 @@
 //! 1. `state-epoch-N.safetensors` (one atomic rename: the epoch is now done, whatever
 //!    happens next);
 //! 2. older states beyond `--keep-checkpoints` are deleted;
-//! 3. the exports, each atomic: `checkpoint.safetensors`, `metrics.jsonl`,
-//!    `loss_curve.svg`; after the last epoch, the pictures.
+//! 3. the exports, each atomic ([`crate::run_outputs`]): `checkpoint.safetensors`,
+//!    `metrics.jsonl`, `loss_curve.svg` and `.png`, the pictures of a pictures epoch,
+//!    `report.html`; after the last epoch, `samples.png` and `reconstructions.png`.
 //!
 //! `--resume` reads only the newest state, checks it was made from the same data and
 //! settings, rewrites the exports from it (a crash may have come between 1 and 3) and
@@ -20,19 +21,17 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::checkpoint::save_model;
-use crate::eval;
 use crate::faults;
 use crate::fingerprint::TrainData;
-use crate::images;
 use crate::init::OutputBias;
 use crate::limits::{check_training_memory, config_name};
 use crate::metrics::{self, EpochMetrics};
 use crate::model::{ModelConfig, Vae};
 use crate::run_folder::{self, RunFolder};
+use crate::run_outputs::{write_exports, write_final_pictures};
 use crate::settings::Settings;
 use crate::state::{self, RunRecord};
-use crate::train::{epoch_rng, train_epoch, Trainer};
+use crate::train::{train_epoch, Trainer};
 use crate::{Error, Result};
 use optim::Optimizer;
 
@@ -86,8 +85,8 @@ struct Run {
     _lock: std::fs::File,
 }
 
-/// Trains on `data.train`, scores on `data.test` after every epoch, and writes the run
-/// folder as the module docs say. Returns the figures of every epoch of the run.
+/// Trains on `data`'s training set, scores its test and validation sets after every
+/// epoch, and writes the run folder as the module docs say. Returns the figures of every epoch of the run.
 pub fn run(
     settings: &Settings,
     data: &TrainData,
@@ -103,6 +102,11 @@ pub fn run(
     let folder = RunFolder::new(&options.out);
     let mut run = start_or_resume(settings, config, data, options, &folder)?;
     let epochs = run.record.settings.epochs;
+    let sets = data.sets(&run.record.settings)?;
+    if run.record.epochs_done > 0 {
+        // A crash between the state and the exports leaves the exports one epoch behind.
+        write_exports(&folder, &run.trainer.model, &run.record, sets.held_out())?;
+    }
     if options.progress {
         let (config, s) = (&run.trainer.model.config, &run.record.settings);
         println!(
@@ -110,32 +114,27 @@ pub fn run(
             config_name(config),
             config.activation,
             config.param_count(),
-            data.train.len(),
+            sets.train.len(),
             s.batch_size,
             rayon::current_num_threads(),
             folder.dir().display()
         );
     }
     for epoch in run.record.epochs_done + 1..=epochs {
-        let sets = (&data.train, &data.test);
         let m = train_epoch(
             &mut run.trainer,
             &run.record.settings,
-            sets,
+            &sets,
             epoch,
             options.progress,
         )?;
         if options.progress {
-            println!(
-                "epoch {epoch:>3}/{epochs}  train {:.2}  test {:.2} (recon {:.2} + KL {:.2})  {:.1} s  {:.0} img/s",
-                m.train_loss, m.test_loss, m.test_recon, m.test_kl,
-                m.seconds.unwrap_or(0.0), m.samples_per_sec.unwrap_or(0.0)
-            );
+            println!("{}", m.summary(epochs));
         }
         commit_epoch(&mut run, m, &folder, options.keep_checkpoints)?;
+        write_exports(&folder, &run.trainer.model, &run.record, sets.held_out())?;
     }
-    let mut rng = epoch_rng(run.record.settings.seed, 0);
-    eval::write_pictures(&run.trainer.model, &data.test, folder.dir(), &mut rng)?;
+    write_final_pictures(&folder, &run.trainer.model, &run.record, sets.held_out())?;
     Ok(run.record.history)
 }
 
@@ -245,7 +244,7 @@ fn start_or_resume(
         &mut StdRng::seed_from_u64(settings.seed),
     );
     if settings.output_bias == OutputBias::DataMean {
-        model.set_output_bias_to_means(&data.train.pixel_means());
+        model.set_output_bias_to_means(&data.sets(settings)?.train.pixel_means());
     }
     Ok(Run {
         trainer: Trainer::for_settings(model, settings),
@@ -323,8 +322,6 @@ fn resume(
             path.display()
         ));
     }
-    // A crash between the state and the exports leaves the exports one epoch behind.
-    write_exports(folder, &trainer.model, &record)?;
     Ok(Run {
         trainer,
         record,
@@ -332,8 +329,8 @@ fn resume(
     })
 }
 
-/// The end of an epoch: the state (the commit point), then the pruning of old states,
-/// then the exports.
+/// The end of an epoch: the state (the commit point), then the pruning of old states
+/// (the exports follow).
 fn commit_epoch(
     run: &mut Run,
     metrics: EpochMetrics,
@@ -347,17 +344,5 @@ fn commit_epoch(
     let optimizer = run.trainer.optimizer.state();
     state::save(&folder.state(epoch), model, &optimizer, &run.record)?;
     faults::point(&format!("epoch-{epoch}:committed")).map_err(faults::as_error)?;
-    folder.prune_states(keep)?;
-    write_exports(folder, model, &run.record)
-}
-
-/// The files rewritten from the state after every epoch.
-fn write_exports(folder: &RunFolder, model: &Vae<f32>, record: &RunRecord) -> Result<()> {
-    save_model(
-        &folder.file(run_folder::CHECKPOINT),
-        model,
-        record.settings.beta,
-    )?;
-    metrics::write_jsonl(&folder.file(run_folder::METRICS), &record.history)?;
-    images::write_loss_curve(&folder.file(run_folder::LOSS_CURVE), &record.history)
+    folder.prune_states(keep)
 }

@@ -22,24 +22,51 @@ use crate::{Error, Result};
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 /// Figures per epoch.
 pub const METRICS: &str = "metrics.jsonl";
-/// The loss chart.
+/// The loss charts, as SVG and PNG.
 pub const LOSS_CURVE: &str = "loss_curve.svg";
+/// The loss charts as PNG.
+pub const LOSS_CURVE_PNG: &str = "loss_curve.png";
 /// Generated digits.
 pub const SAMPLES: &str = "samples.png";
 /// Test digits over their reconstructions.
 pub const RECONSTRUCTIONS: &str = "reconstructions.png";
+/// Paths between images' codes (rewritten on every pictures epoch).
+pub const INTERPOLATION: &str = "interpolation.png";
+/// The held-out images' codes, by label (rewritten on every pictures epoch).
+pub const LATENT_MAP: &str = "latent_map.png";
+/// The run at a glance, rewritten after every epoch.
+pub const REPORT: &str = "report.html";
+/// Prefixes of the pictures written on pictures epochs (`PREFIX` + `NNNN.png`).
+pub const EPOCH_PICTURES: [&str; 2] = ["samples_epoch", "reconstructions_epoch"];
 /// The optimizer state of runs written by earlier versions (weights and state in two
 /// files, which a crash could leave from different epochs): recognised, never resumed.
 pub const OLD_STATE: &str = "checkpoint.train.safetensors";
 const LOCK: &str = ".lock";
-const OUTPUTS: [&str; 6] = [
+const OUTPUTS: [&str; 10] = [
     CHECKPOINT,
     METRICS,
     LOSS_CURVE,
+    LOSS_CURVE_PNG,
+    INTERPOLATION,
+    LATENT_MAP,
+    REPORT,
     SAMPLES,
     RECONSTRUCTIONS,
     OLD_STATE,
 ];
+
+/// True for the names of the files a run writes: its outputs, its states
+/// (`state-epoch-NNNN.safetensors`) and its pictures per epoch.
+fn is_run_file(name: &str) -> bool {
+    let numbered = |prefix: &str, suffix: &str| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    OUTPUTS.contains(&name)
+        || numbered("state-epoch-", ".safetensors")
+        || EPOCH_PICTURES.iter().any(|p| numbered(p, ".png"))
+}
 
 /// A run folder.
 #[derive(Clone, Debug)]
@@ -63,6 +90,11 @@ impl RunFolder {
     /// The file `name` in the folder.
     pub fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// The picture `prefix` (one of [`EPOCH_PICTURES`]) of `epoch`.
+    pub fn epoch_picture(&self, prefix: &str, epoch: usize) -> PathBuf {
+        self.dir.join(format!("{prefix}{epoch:04}.png"))
     }
 
     /// The training state after `epoch`.
@@ -89,13 +121,12 @@ impl RunFolder {
 
     /// The files of a run present in the folder (states and outputs), sorted.
     pub fn run_files(&self) -> Result<Vec<PathBuf>> {
-        let mut files: Vec<PathBuf> = self.states()?.into_iter().map(|(_, p)| p).collect();
-        files.extend(
-            OUTPUTS
-                .iter()
-                .map(|name| self.file(name))
-                .filter(|p| p.exists()),
-        );
+        let mut files: Vec<PathBuf> = self
+            .names()?
+            .into_iter()
+            .filter(|name| is_run_file(name))
+            .map(|name| self.file(&name))
+            .collect();
         files.sort();
         Ok(files)
     }
@@ -108,9 +139,7 @@ impl RunFolder {
             let Some(target) = name.strip_suffix(".tmp") else {
                 continue;
             };
-            let ours = OUTPUTS.contains(&target)
-                || (target.starts_with("state-epoch-") && target.ends_with(".safetensors"));
-            if ours {
+            if is_run_file(target) {
                 let path = self.dir.join(&name);
                 fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
                 removed.push(name);
@@ -221,17 +250,27 @@ mod tests {
                 "metrics.jsonl",
                 "state-epoch-0002.safetensors",
                 "notes.txt",
+                "samples_epoch0007.png",
+                "samples_epoch0007.png.tmp",
+                "samples_epoch_mine.png",
+                "report.html",
             ],
         );
         let mut removed = run.remove_temporaries().unwrap();
         removed.sort();
         assert_eq!(
             removed,
-            vec!["metrics.jsonl.tmp", "state-epoch-0003.safetensors.tmp"]
+            vec![
+                "metrics.jsonl.tmp",
+                "samples_epoch0007.png.tmp",
+                "state-epoch-0003.safetensors.tmp"
+            ]
         );
-        assert_eq!(run.run_files().unwrap().len(), 2);
+        assert_eq!(run.run_files().unwrap().len(), 4);
         run.clear().unwrap();
-        assert!(dir.path().join("mine.tmp").exists() && dir.path().join("notes.txt").exists());
+        for spared in ["mine.tmp", "notes.txt", "samples_epoch_mine.png"] {
+            assert!(dir.path().join(spared).exists(), "{spared}");
+        }
         assert!(run.run_files().unwrap().is_empty());
     }
 

@@ -56,6 +56,19 @@ pub struct Settings {
     /// Where the decoder's output bias starts.
     #[serde(default)]
     pub output_bias: OutputBias,
+    /// Train on the first N images of the training set only.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Part of the training set held out to validate on after every epoch (0 = none).
+    #[serde(default)]
+    pub valid_fraction: f64,
+    /// Image (height, width) to resize a folder's images to, or to shape a `.npy`'s.
+    #[serde(default)]
+    pub image_size: Option<(usize, usize)>,
+    /// Write the pictures of every N-th epoch (and of the last); 0: only at the end (the
+    /// value of runs made before this setting).
+    #[serde(default)]
+    pub pictures_every: usize,
 }
 
 fn one() -> usize {
@@ -91,6 +104,10 @@ impl Default for Settings {
             k: one(),
             init: Init::Pytorch,
             output_bias: OutputBias::Init,
+            limit: None,
+            valid_fraction: 0.0,
+            image_size: None,
+            pictures_every: 1,
         }
     }
 }
@@ -142,6 +159,15 @@ impl Settings {
         }
         if self.batch_size == 0 {
             return Err(Error::config("--batch-size", "must be at least 1"));
+        }
+        if self.limit == Some(0) {
+            return Err(Error::config("--limit", "must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.valid_fraction) {
+            return Err(Error::config(
+                "--valid-fraction",
+                format!("must be in [0, 1), got {}", self.valid_fraction),
+            ));
         }
         positive("--lr", self.lr)?;
         positive("--adam-eps", self.adam_eps)?;

@@ -65,7 +65,8 @@ pub fn save(
     optimizer: &State<f32>,
     record: &RunRecord,
 ) -> Result<()> {
-    let mut file = model_file(model, record.settings.beta);
+    let [h, w] = record.data.image_size;
+    let mut file = model_file(model, record.settings.beta, Some((h, w)));
     for (name, t) in &optimizer.tensors {
         file.tensors
             .insert(format!("{OPTIMIZER_PREFIX}{name}"), t.clone());
@@ -215,7 +216,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, model, _) = saved(dir.path());
         let weights = dir.path().join("checkpoint.safetensors");
-        save_model(&weights, &model, 1.0).unwrap();
+        save_model(&weights, &model, 1.0, None).unwrap();
         let err = load(&weights).unwrap_err().to_string();
         assert!(err.contains("is not a training state"), "{err}");
 

@@ -10,9 +10,10 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{Tape, Tensor};
 
-use crate::data::{shuffled, Dataset};
+use crate::data::shuffled;
 use crate::eval;
 use crate::faults;
+use crate::fingerprint::RunSets;
 use crate::iwae::iwae;
 use crate::loss::{elbo, Objective};
 pub use crate::metrics::EpochMetrics;
@@ -128,18 +129,19 @@ pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
     StdRng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// Trains one epoch (1-based `epoch`) over `train` in shuffled batches, then scores the
-/// model on `test`. The random stream is [`epoch_rng`]`(seed, epoch)`, so an epoch draws
+/// Trains one epoch (1-based `epoch`) over the training set in shuffled batches, then
+/// scores the model on the test set and the validation set, whichever there are. The random stream is [`epoch_rng`]`(seed, epoch)`, so an epoch draws
 /// the same numbers whether or not the run was resumed before it. A non-finite loss
 /// stops the epoch with [`Error::NonFinite`] before the parameters are updated with it.
 pub fn train_epoch(
     trainer: &mut Trainer,
     settings: &Settings,
-    (train, test): (&Dataset, &Dataset),
+    sets: &RunSets<'_>,
     epoch: usize,
     progress: bool,
 ) -> Result<EpochMetrics> {
     let schedule = settings.schedule()?;
+    let train = &*sets.train;
     trainer
         .optimizer
         .set_lr(schedule.lr(settings.lr, epoch as u64 - 1));
@@ -185,24 +187,41 @@ pub fn train_epoch(
     let train_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     faults::point(&format!("epoch-{epoch}:trained")).map_err(faults::as_error)?;
-    let scores = eval::elbo(
-        &trainer.model,
-        test,
-        settings.beta,
-        settings.pixels(),
-        1000,
-        &mut rng,
-    );
-    let active_units = eval::active_units(&trainer.model, test, settings.pixels(), &mut rng);
+    // (Test first, then the active units, then validation: the order of the draws from
+    // the epoch's stream, which fixes the figures of runs made before validation sets.)
+    let score = |set, rng: &mut StdRng| {
+        let s = eval::elbo(
+            &trainer.model,
+            set,
+            settings.beta,
+            settings.pixels(),
+            1000,
+            rng,
+        );
+        (Some(s.loss), Some(s.recon), Some(s.kl))
+    };
+    let (test_loss, test_recon, test_kl) = match sets.test {
+        Some(test) => score(test, &mut rng),
+        None => (None, None, None),
+    };
+    let held_out = sets.held_out();
+    let active_units = eval::active_units(&trainer.model, held_out, settings.pixels(), &mut rng);
+    let (valid_loss, valid_recon, valid_kl) = match &sets.valid {
+        Some(valid) => score(valid, &mut rng),
+        None => (None, None, None),
+    };
     let seen = seen as f64;
     Ok(EpochMetrics {
         epoch,
         train_loss: sum[0] / seen,
         train_recon: sum[1] / seen,
         train_kl: sum[2] / seen,
-        test_loss: scores.loss,
-        test_recon: scores.recon,
-        test_kl: scores.kl,
+        test_loss,
+        test_recon,
+        test_kl,
+        valid_loss,
+        valid_recon,
+        valid_kl,
         seconds: Some(started.elapsed().as_secs_f64()),
         samples_per_sec: Some(seen / train_seconds),
         lr: trainer.optimizer.lr(),

@@ -1,24 +1,29 @@
-//! The `vae` program: `train` (the default), `eval`, `sample`, `reconstruct`.
+//! The `vae` program: `train` (the default), `eval`, `sample`, `reconstruct`, and the
+//! latent-space tools `encode`, `interpolate`, `manifold`, `latent-map`, `score`.
 //!
-//! This module declares the flags; `commands.rs` runs them. Every default of a training
-//! setting is taken from [`Settings::default`], the one place it is written.
+//! One file per subcommand: its flags, its help, and the call into the library, where
+//! the work is done (and tested without the binary). Every default of a training setting
+//! is taken from [`crate::settings::Settings::default`], the one place it is written.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::init::{Init, OutputBias};
-use crate::loss::Objective;
-use crate::run::KEEP_CHECKPOINTS;
-use crate::train::Settings;
 use crate::{Error, Result};
 
-mod commands;
+mod data_args;
+mod encode;
+mod eval;
+mod interpolate;
+mod latent_map;
+mod manifold;
+mod reconstruct;
+mod sample;
+mod score;
+mod train;
 
-/// The bundled MNIST, relative to the project's root.
-const DEFAULT_DATA: &str = "datasets/mnist";
+pub use eval::MAX_IW_SAMPLES;
 
 /// A variational autoencoder trained on MNIST, from first principles.
 ///
@@ -34,186 +39,42 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a model and write a run folder (training state, weights, metrics, pictures).
-    Train(TrainArgs),
+    Train(train::TrainArgs),
     /// Evaluate a checkpoint on the test set: ELBO terms, optionally the IW bound.
-    Eval(EvalArgs),
-    /// Write a grid of generated digits (z ~ N(0, I)) as PNG.
-    Sample(SampleArgs),
-    /// Write test images over their reconstructions as PNG.
-    Reconstruct(ReconstructArgs),
-}
-
-#[derive(Args, Debug, Clone)]
-struct DataArgs {
-    /// Folder with the four MNIST-style IDX files (gzipped or raw), e.g. Fashion-MNIST.
-    /// A resumed run reads the folder it was started with unless this is given.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA)]
-    data: PathBuf,
-    /// Worker threads for the matrix kernel and elementwise ops (default: all cores;
-    /// more than the cores are never faster, and are capped to them).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-    /// Seed of every random choice.
-    #[arg(long, default_value_t = Settings::default().seed)]
-    seed: u64,
-}
-
-#[derive(Args, Debug)]
-struct TrainArgs {
-    /// Run folder to write (created if needed). A folder that already holds a run is
-    /// refused unless --resume or --force is given.
-    #[arg(long, value_name = "DIR", default_value = "runs/default")]
-    out: PathBuf,
-    /// Continue the run in --out from its newest training state. Flags not given keep
-    /// the run's values; --epochs, --lr, --lr-schedule, --lr-warmup, --clip-grad-norm and
-    /// --adam-eps may change (each change is reported); the architecture, objective,
-    /// seed, batch size and data may not.
-    #[arg(long, conflicts_with = "force")]
-    resume: bool,
-    /// Replace the run in --out (its files are listed, then deleted) with a new one.
-    #[arg(long)]
-    force: bool,
-    /// Training states to keep in the run folder, newest first (one per epoch).
-    #[arg(long, value_name = "N", default_value_t = KEEP_CHECKPOINTS)]
-    keep_checkpoints: usize,
-    /// Epochs to train (in all, counting those of a resumed run).
-    #[arg(long, default_value_t = Settings::default().epochs)]
-    epochs: usize,
-    /// Images per training step.
-    #[arg(long, default_value_t = Settings::default().batch_size)]
-    batch_size: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = Settings::default().lr)]
-    lr: f64,
-    /// Encoder hidden sizes, comma-separated (the decoder mirrors them), e.g. 200,200.
-    #[arg(long, value_delimiter = ',', default_values_t = Settings::default().hidden)]
-    hidden: Vec<usize>,
-    /// Size of the latent code z.
-    #[arg(long, default_value_t = Settings::default().latent)]
-    latent: usize,
-    /// Hidden activation: relu, tanh, sigmoid, softplus or leaky_relu.
-    #[arg(long, default_value_t = Settings::default().activation)]
-    activation: String,
-    /// Weight of the KL term (β-VAE; 1 is the ELBO).
-    #[arg(long, default_value_t = Settings::default().beta)]
-    beta: f64,
-    /// Epochs over which β ramps up linearly from 0 (KL warm-up); 0 disables.
-    #[arg(long, default_value_t = Settings::default().kl_warmup)]
-    kl_warmup: usize,
-    /// Dynamically binarize pixels (a fresh Bernoulli draw per batch) instead of [0, 1].
-    #[arg(long)]
-    binarize: bool,
-    /// Learning rate by epoch: constant, step:EVERY:GAMMA, exp:GAMMA, cosine:MIN_LR,
-    /// piecewise:E1=LR1,E2=LR2,... or iwae (the IWAE paper's 3,280-epoch schedule).
-    #[arg(long, default_value_t = Settings::default().lr_schedule, value_name = "SCHEDULE")]
-    lr_schedule: String,
-    /// Epochs of linear learning-rate warm-up in front of the schedule.
-    #[arg(long, default_value_t = Settings::default().lr_warmup, value_name = "EPOCHS")]
-    lr_warmup: usize,
-    /// Clip the gradients' global L2 norm to this value before each update.
-    #[arg(long, value_name = "MAX_NORM")]
-    clip_grad_norm: Option<f64>,
-    /// Adam's ε (PyTorch's default; the IWAE paper used 1e-4).
-    #[arg(long, default_value_t = Settings::default().adam_eps)]
-    adam_eps: f64,
-    /// What training minimises: elbo (the closed-form-KL ELBO) or iwae (the
-    /// importance-weighted bound of Burda et al. with --k samples per image).
-    #[arg(long, value_enum, default_value_t = Settings::default().objective)]
-    objective: Objective,
-    /// Importance samples per image for --objective iwae.
-    #[arg(long, default_value_t = Settings::default().k)]
-    k: usize,
-    /// Initial weights: pytorch (uniform ±1/√fan_in, biases too) or glorot (uniform
-    /// ±√(6/(fan_in+fan_out)), zero biases; the IWAE paper's).
-    #[arg(long, value_enum, default_value_t = Settings::default().init)]
-    init: Init,
-    /// The decoder's output bias at the start: init (as --init draws it) or data-mean (the
-    /// logit of each pixel's mean over the training set, clipped to [0.001, 0.999]).
-    #[arg(long, value_enum, default_value_t = Settings::default().output_bias)]
-    output_bias: OutputBias,
-    /// No progress bar or per-epoch lines.
-    #[arg(long)]
-    quiet: bool,
-    #[command(flatten)]
-    common: DataArgs,
-}
-
-impl TrainArgs {
-    fn settings(&self) -> Settings {
-        Settings {
-            hidden: self.hidden.clone(),
-            latent: self.latent,
-            activation: self.activation.clone(),
-            beta: self.beta,
-            kl_warmup: self.kl_warmup,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            lr: self.lr,
-            seed: self.common.seed,
-            binarize: self.binarize,
-            lr_schedule: self.lr_schedule.clone(),
-            lr_warmup: self.lr_warmup,
-            clip_grad_norm: self.clip_grad_norm,
-            adam_eps: self.adam_eps,
-            objective: self.objective,
-            k: self.k,
-            init: self.init,
-            output_bias: self.output_bias,
-        }
-    }
-}
-
-#[derive(Args, Debug)]
-struct EvalArgs {
-    /// The weights file (checkpoint.safetensors of a run, a training state, or a file
-    /// made elsewhere).
-    #[arg(long, value_name = "FILE")]
-    checkpoint: PathBuf,
-    /// Also estimate the log-likelihood with K importance samples per image (5000 is
-    /// standard; at most 1,000,000).
-    #[arg(long, value_name = "K")]
-    iw_samples: Option<usize>,
-    /// Use only the first N test images for the importance-weighted bound.
-    #[arg(long, value_name = "N")]
-    iw_images: Option<usize>,
-    /// Binarize the test images (as for models trained with --binarize): each pixel is
-    /// drawn once as 0 or 1 with its intensity as probability, from --seed, and every
-    /// figure is computed on that one binary test set.
-    #[arg(long)]
-    binarize: bool,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    common: DataArgs,
-}
-
-#[derive(Args, Debug)]
-struct SampleArgs {
-    /// The weights file.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: PathBuf,
-    /// PNG file to write.
-    #[arg(long, value_name = "FILE", default_value = "samples.png")]
-    out: PathBuf,
-    /// Seed of z.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Image height and width in pixels (28 for MNIST); their product must be the model's input size.
-    #[arg(long, default_value_t = 28)]
-    side: usize,
-}
-
-#[derive(Args, Debug)]
-struct ReconstructArgs {
-    /// The weights file.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: PathBuf,
-    /// PNG file to write.
-    #[arg(long, value_name = "FILE", default_value = "reconstructions.png")]
-    out: PathBuf,
-    #[command(flatten)]
-    common: DataArgs,
+    Eval(eval::EvalArgs),
+    /// Write a grid of new images decoded from z ~ N(0, T²·I) as PNG.
+    Sample(sample::SampleArgs),
+    /// Write images over their reconstructions as PNG.
+    Reconstruct(reconstruct::ReconstructArgs),
+    /// Write every image's latent mean and log-variance (.npy or .csv): embeddings.
+    ///
+    /// The codes are the encoder's μ and ln σ² for each image of --data, for use in
+    /// another tool (clustering, nearest neighbours, a classifier on top).
+    Encode(encode::EncodeArgs),
+    /// Write images decoded along the path between two images' codes as PNG.
+    ///
+    /// One row per pair: the first image, --steps images decoded at evenly spaced points
+    /// between the two images' latent means (the straight line, or the great circle with
+    /// --spherical), the second image.
+    Interpolate(interpolate::InterpolateArgs),
+    /// Write a grid of images decoded across the latent space as PNG.
+    ///
+    /// The codes are a G×G grid at the Gaussian's quantiles (5% to 95%, as in Kingma &
+    /// Welling's Fig. 4): the two latent coordinates themselves for a 2-D latent space;
+    /// for a larger one, the plane through the mean of the encoded images of --data along
+    /// their two principal directions, each quantile scaled by the spread along it.
+    Manifold(manifold::ManifoldArgs),
+    /// Plot the images' latent means in 2-D, one colour per label (PNG or SVG).
+    ///
+    /// The two coordinates themselves for a 2-D latent space, else the means' first two
+    /// principal components.
+    LatentMap(latent_map::LatentMapArgs),
+    /// Score every image by its negative ELBO (or K-sample bound), least likely first.
+    ///
+    /// The score is −L_K in nats (K = 1: the negative ELBO, estimated with one z); the
+    /// images the model finds least likely are candidates for outliers, mislabelled or
+    /// damaged data.
+    Score(score::ScoreArgs),
 }
 
 /// Parses the arguments, runs, and returns the exit code (errors are printed).
@@ -250,7 +111,12 @@ fn run(cli: Cli, given: BTreeSet<String>) -> Result<()> {
     let threads = match &command {
         Command::Train(a) => a.common.threads,
         Command::Eval(a) => a.common.threads,
-        Command::Reconstruct(a) => a.common.threads,
+        Command::Reconstruct(a) => a.input.common.threads,
+        Command::Encode(a) => a.input.common.threads,
+        Command::Interpolate(a) => a.input.common.threads,
+        Command::Manifold(a) => a.input.common.threads,
+        Command::LatentMap(a) => a.input.common.threads,
+        Command::Score(a) => a.input.common.threads,
         Command::Sample(_) => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -260,7 +126,17 @@ fn run(cli: Cli, given: BTreeSet<String>) -> Result<()> {
     // Run on the pool, not beside it: the calling thread then computes one block of
     // each parallel op itself instead of sleeping until the workers are done, which
     // saves two context switches per op (measured: about a quarter of the step time).
-    pool.install(|| commands::dispatch(command, &given))
+    pool.install(|| match command {
+        Command::Train(args) => args.run(&given),
+        Command::Eval(args) => args.run(),
+        Command::Sample(args) => args.run(),
+        Command::Reconstruct(args) => args.run(),
+        Command::Encode(args) => args.run(),
+        Command::Interpolate(args) => args.run(),
+        Command::Manifold(args) => args.run(),
+        Command::LatentMap(args) => args.run(),
+        Command::Score(args) => args.run(),
+    })
 }
 
 /// The pool's size: `--threads` if given, capped to the cores (more threads than cores

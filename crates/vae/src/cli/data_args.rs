@@ -1,0 +1,174 @@
+//! The flags every subcommand that reads data shares, and what they read.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use crate::checkpoint::{load_model, Checkpoint};
+use crate::data::source::{self, parse_image_size};
+use crate::data::Dataset;
+use crate::tensor_file::Verification;
+use crate::{Error, Result};
+
+/// The bundled MNIST, relative to the project's root.
+pub(super) const DEFAULT_DATA: &str = "datasets/mnist";
+
+#[derive(Args, Debug, Clone)]
+pub(super) struct DataArgs {
+    /// The data: a folder with MNIST-style IDX files (gzipped or raw; Fashion-MNIST and
+    /// KMNIST ship the same four), a folder of PNG/JPEG images (subfolders are labels;
+    /// train/ and test/ subfolders are the two sets), or a .npy file ([N, D] or [N, H, W],
+    /// uint8 or floats in [0, 1]; labels in NAME_labels.npy beside it).
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Resize a folder's images to HEIGHTxWIDTH (needed when their sizes differ), or
+    /// shape a .npy of flat [N, D] images (H·W = D).
+    #[arg(long, value_name = "HxW", value_parser = parse_image_size)]
+    pub image_size: Option<(usize, usize)>,
+    /// Worker threads for the matrix kernel and elementwise ops (default: all cores;
+    /// more than the cores are never faster, and are capped to them).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = crate::settings::Settings::default().seed)]
+    pub seed: u64,
+}
+
+/// Which images of `--data` a command reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum WhichSet {
+    /// The test set, or all the images of a source without one.
+    Auto,
+    /// The training set (all the images of a source without a test set).
+    Train,
+    /// The test set (an error for a source without one).
+    Test,
+}
+
+/// A checkpoint and the images to use it on: the flags of every subcommand that reads both.
+#[derive(Args, Debug)]
+pub(super) struct ModelAndData {
+    /// The weights file (checkpoint.safetensors of a run, a training state, or a file
+    /// made elsewhere).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// Which images of --data: auto (the test set, or all the images of data without
+    /// one), train or test.
+    #[arg(long, value_enum, default_value_t = WhichSet::Auto)]
+    pub set: WhichSet,
+    #[command(flatten)]
+    pub common: DataArgs,
+}
+
+impl ModelAndData {
+    /// The model, and the images of --data it takes (checked to be of its size).
+    pub(super) fn load(&self) -> Result<(Checkpoint<f32>, Dataset)> {
+        let checkpoint = load_checkpoint(&self.checkpoint)?;
+        let images = self.common.images(
+            self.set,
+            &self.checkpoint,
+            checkpoint.model.config.input_dim,
+        )?;
+        Ok((checkpoint, images))
+    }
+}
+
+impl DataArgs {
+    /// The images `which` names, checked to fit a model of `input_dim` pixels read from
+    /// `checkpoint`.
+    pub(super) fn images(
+        &self,
+        which: WhichSet,
+        checkpoint: &Path,
+        input_dim: usize,
+    ) -> Result<Dataset> {
+        let path = resolve_data_dir(&self.data);
+        let loaded = source::load(&path, self.image_size)?;
+        let (set, what) = match (which, loaded.test) {
+            (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
+            (WhichSet::Test, None) => {
+                return Err(Error::config(
+                    "--set",
+                    format!(
+                        "{} has no test set (use --set train or auto)",
+                        path.display()
+                    ),
+                ))
+            }
+            _ => (loaded.train, "training"),
+        };
+        if set.is_empty() {
+            return Err(Error::invalid(
+                &path,
+                format!("the {what} set holds no images"),
+            ));
+        }
+        if set.pixels() != input_dim {
+            return Err(Error::invalid(
+                checkpoint,
+                format!(
+                    "the model takes {input_dim} pixels per image, the images in {} have {}×{} = {}",
+                    path.display(),
+                    set.rows,
+                    set.cols,
+                    set.pixels()
+                ),
+            ));
+        }
+        Ok(set)
+    }
+}
+
+/// A model and what its file says, with one stderr note when the file carries no
+/// digests to verify it by.
+pub(super) fn load_checkpoint(path: &Path) -> Result<Checkpoint<f32>> {
+    let checkpoint = load_model::<f32>(path)?;
+    if checkpoint.verification == Verification::Unverified {
+        eprintln!(
+            "note: {} records no SHA-256 digests (made elsewhere?): its contents could not be verified",
+            path.display()
+        );
+    }
+    Ok(checkpoint)
+}
+
+/// The (height, width) pictures of `checkpoint`'s model are drawn at: `--image-size` if
+/// given, else what the file says (or a square), else an error that asks for the flag.
+pub(super) fn picture_size(
+    given: Option<(usize, usize)>,
+    checkpoint: &Checkpoint<f32>,
+    path: &Path,
+) -> Result<(usize, usize)> {
+    let input_dim = checkpoint.model.config.input_dim;
+    match given.or(checkpoint.image_size) {
+        Some((h, w)) if h * w == input_dim => Ok((h, w)),
+        Some((h, w)) => Err(Error::config(
+            "--image-size",
+            format!(
+                "{h}x{w} = {} pixels, but {} takes {input_dim}",
+                h * w,
+                path.display()
+            ),
+        )),
+        None => Err(Error::config(
+            "--image-size",
+            format!(
+                "{} does not say its images' size ({input_dim} pixels): give HEIGHTxWIDTH",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// The default `datasets/mnist` is relative to the current folder; when the program runs
+/// from elsewhere, fall back to the copy bundled with the source tree it was built from.
+pub(super) fn resolve_data_dir(dir: &Path) -> PathBuf {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(DEFAULT_DATA);
+    if !dir.exists() && dir == Path::new(DEFAULT_DATA) && bundled.exists() {
+        bundled
+    } else {
+        dir.to_path_buf()
+    }
+}

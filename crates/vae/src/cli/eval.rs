@@ -1,0 +1,124 @@
+//! `vae eval`: the ELBO and its terms on a set of images, the active units, and the
+//! importance-weighted estimate of the log-likelihood.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::data_args::{load_checkpoint, DataArgs, WhichSet};
+use crate::checkpoint::Checkpoint;
+use crate::data::Pixels;
+use crate::eval;
+use crate::train::epoch_rng;
+use crate::{Error, Result};
+
+/// More importance samples per image than this are refused: 200 times the standard
+/// 5000, and already hours per thousand images on the canonical model.
+pub const MAX_IW_SAMPLES: usize = 1_000_000;
+
+#[derive(Args, Debug)]
+pub(super) struct EvalArgs {
+    /// The weights file (checkpoint.safetensors of a run, a training state, or a file
+    /// made elsewhere).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: PathBuf,
+    /// Also estimate the log-likelihood with K importance samples per image (5000 is
+    /// standard; at most 1,000,000).
+    #[arg(long, value_name = "K")]
+    iw_samples: Option<usize>,
+    /// Use only the first N test images for the importance-weighted bound.
+    #[arg(long, value_name = "N")]
+    iw_images: Option<usize>,
+    /// Binarize the test images (as for models trained with --binarize): each pixel is
+    /// drawn once as 0 or 1 with its intensity as probability, from --seed, and every
+    /// figure is computed on that one binary test set.
+    #[arg(long)]
+    binarize: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Which images of --data to score: auto (the test set, or all the images of data
+    /// without one), train or test.
+    #[arg(long, value_enum, default_value_t = WhichSet::Auto)]
+    set: WhichSet,
+    #[command(flatten)]
+    pub common: DataArgs,
+}
+
+impl EvalArgs {
+    /// Scores the checkpoint and prints the figures.
+    pub(super) fn run(self) -> Result<()> {
+        let args = self;
+        let Checkpoint { model, beta, .. } = load_checkpoint(&args.checkpoint)?;
+        let test = args
+            .common
+            .images(args.set, &args.checkpoint, model.config.input_dim)?;
+        // A binarized test set is drawn once, from its own stream of --seed: the ELBO, the
+        // active units and the importance-weighted bound all score the same binary images.
+        let test = if args.binarize {
+            test.binarized(&mut epoch_rng(args.common.seed, usize::MAX - 1))
+        } else {
+            test
+        };
+        let pixels = Pixels::Scaled;
+        let iw = match (args.iw_samples, args.iw_images) {
+        (Some(0), _) => return Err(Error::config("--iw-samples", "must be at least 1")),
+        (Some(k), _) if k > MAX_IW_SAMPLES => {
+            return Err(Error::config(
+                "--iw-samples",
+                format!("{k} is more than {MAX_IW_SAMPLES} samples per image (5000 is the standard estimate)"),
+            ))
+        }
+        (_, Some(0)) => return Err(Error::config("--iw-images", "must be at least 1")),
+        (None, Some(_)) => {
+            return Err(Error::config("--iw-images", "is only used with --iw-samples"))
+        }
+        (Some(k), images) => Some((k, images.unwrap_or(test.len()).min(test.len()))),
+        (None, None) => None,
+    };
+        let mut rng = epoch_rng(args.common.seed, usize::MAX);
+        let scores = eval::elbo(&model, &test, beta, pixels, 1000, &mut rng);
+        let active = eval::active_units(&model, &test, pixels, &mut rng);
+        let nll = iw.map(|(k, images)| {
+            let bar = indicatif::ProgressBar::new(images as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "importance sampling [{bar:30}] {pos}/{len} images ({eta})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
+            bar.set_style(style);
+            let nll = eval::iw_nll(&model, &test, k, pixels, images, &mut rng, &|| bar.inc(1));
+            bar.finish_and_clear();
+            nll
+        });
+        if args.json {
+            let mut out = json!({
+                "test_loss": scores.loss, "test_recon": scores.recon, "test_kl": scores.kl,
+                "active_units": active, "beta": beta, "test_images": test.len(),
+                "binarized_with_seed": args.binarize.then_some(args.common.seed),
+            });
+            if let (Some(nll), Some((k, images))) = (nll, iw) {
+                out["iw_nll"] = json!(nll);
+                out["iw_samples"] = json!(k);
+                out["iw_images"] = json!(images);
+            }
+            println!("{out}");
+        } else {
+            println!(
+                "test loss {:.3} nats per image = recon {:.3} + {beta}·KL {:.3}",
+                scores.loss, scores.recon, scores.kl
+            );
+            println!("active latent units: {active} of {}", model.config.latent);
+            if args.binarize {
+                println!("test set binarized once with seed {}", args.common.seed);
+            }
+            if let (Some(nll), Some((k, images))) = (nll, iw) {
+                println!(
+                    "importance-weighted NLL (K = {k}, {images} images): {nll:.3} nats per image"
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! `vae interpolate`: images decoded along the path between two images' codes.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use rand::Rng;
+
+use super::data_args::ModelAndData;
+use crate::pictures::write_interpolations;
+use crate::train::epoch_rng;
+use crate::{Error, Result};
+
+/// The flags of `vae interpolate` (the help is on its [`super::Command`] variant).
+#[derive(Args, Debug)]
+pub(super) struct InterpolateArgs {
+    #[command(flatten)]
+    pub input: ModelAndData,
+    /// The two images (0-based indices into the set), e.g. --pair 3,17.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 1,
+        value_name = "I,J",
+        conflicts_with = "random"
+    )]
+    pair: Option<Vec<usize>>,
+    /// N random pairs instead (drawn from --seed), one row each.
+    #[arg(long, value_name = "N")]
+    random: Option<usize>,
+    /// Images decoded between the two ends.
+    #[arg(long, default_value_t = 8)]
+    steps: usize,
+    /// Follow the great circle between the codes (slerp) instead of the straight line.
+    #[arg(long)]
+    spherical: bool,
+    /// PNG file to write.
+    #[arg(long, value_name = "FILE", default_value = "interpolation.png")]
+    out: PathBuf,
+}
+
+impl InterpolateArgs {
+    /// Writes the rows.
+    pub(super) fn run(self) -> Result<()> {
+        let (checkpoint, images) = self.input.load()?;
+        let model = &checkpoint.model;
+        let pairs = match (&self.pair, self.random) {
+            (Some(p), _) if p.len() == 2 => vec![(p[0], p[1])],
+            (Some(p), _) => {
+                return Err(Error::config(
+                    "--pair",
+                    format!("give two images, I,J; got {} numbers", p.len()),
+                ))
+            }
+            (None, Some(0)) => return Err(Error::config("--random", "must be at least 1")),
+            (None, Some(n)) => {
+                let mut rng = epoch_rng(self.input.common.seed, 0);
+                (0..n)
+                    .map(|_| {
+                        (
+                            rng.gen_range(0..images.len()),
+                            rng.gen_range(0..images.len()),
+                        )
+                    })
+                    .collect()
+            }
+            (None, None) => return Err(Error::config("--pair", "give --pair I,J or --random N")),
+        };
+        write_interpolations(
+            model,
+            &images,
+            &pairs,
+            (self.steps, self.spherical),
+            &self.out,
+        )?;
+        println!("wrote {}", self.out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! `vae latent-map`: where the images' codes lie, one colour per label.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::data_args::ModelAndData;
+use crate::latent::write_latent_map;
+use crate::Result;
+
+/// The flags of `vae latent-map` (the help is on its [`super::Command`] variant).
+#[derive(Args, Debug)]
+pub(super) struct LatentMapArgs {
+    #[command(flatten)]
+    pub input: ModelAndData,
+    /// PNG or SVG file to write.
+    #[arg(long, value_name = "FILE", default_value = "latent_map.png")]
+    out: PathBuf,
+}
+
+impl LatentMapArgs {
+    /// Encodes the images and draws the map.
+    pub(super) fn run(self) -> Result<()> {
+        let (checkpoint, images) = self.input.load()?;
+        let model = &checkpoint.model;
+        write_latent_map(&self.out, model, &images)?;
+        println!("wrote {}", self.out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! `vae manifold`: a grid of images decoded across the latent space.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::data_args::{load_checkpoint, picture_size, ModelAndData};
+use crate::latent::{encode_all, manifold_codes};
+use crate::pictures::write_decoded_grid;
+use crate::{Error, Result};
+
+/// The flags of `vae manifold` (the help is on its [`super::Command`] variant).
+#[derive(Args, Debug)]
+pub(super) struct ManifoldArgs {
+    #[command(flatten)]
+    pub input: ModelAndData,
+    /// Images per side of the grid.
+    #[arg(long, value_name = "G", default_value_t = 20)]
+    grid: usize,
+    /// PNG file to write.
+    #[arg(long, value_name = "FILE", default_value = "manifold.png")]
+    out: PathBuf,
+}
+
+impl ManifoldArgs {
+    /// Writes the grid.
+    pub(super) fn run(self) -> Result<()> {
+        if !(1..=100).contains(&self.grid) {
+            return Err(Error::config(
+                "--grid",
+                format!("must be 1 to 100, got {}", self.grid),
+            ));
+        }
+        let checkpoint = load_checkpoint(&self.input.checkpoint)?;
+        let model = &checkpoint.model;
+        let shape = picture_size(
+            self.input.common.image_size,
+            &checkpoint,
+            &self.input.checkpoint,
+        )?;
+        let codes = if model.config.latent > 2 {
+            let images = self.input.common.images(
+                self.input.set,
+                &self.input.checkpoint,
+                model.config.input_dim,
+            )?;
+            Some(encode_all(model, &images).0)
+        } else {
+            None
+        };
+        let grid = manifold_codes(model.config.latent, self.grid, codes.as_ref());
+        write_decoded_grid(model, grid, shape, self.grid, &self.out)?;
+        println!("wrote {}", self.out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! `vae reconstruct`: images over their reconstructions.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::data_args::ModelAndData;
+use crate::pictures::write_reconstructions;
+use crate::train::epoch_rng;
+use crate::Result;
+
+#[derive(Args, Debug)]
+pub(super) struct ReconstructArgs {
+    #[command(flatten)]
+    pub input: ModelAndData,
+    /// PNG file to write.
+    #[arg(long, value_name = "FILE", default_value = "reconstructions.png")]
+    out: PathBuf,
+    /// Which images (0-based, comma-separated, e.g. 0,5,42; default: the first 16).
+    #[arg(long, value_delimiter = ',', value_name = "I,J,...")]
+    indices: Vec<usize>,
+}
+
+impl ReconstructArgs {
+    /// Writes the images over their reconstructions.
+    pub(super) fn run(self) -> Result<()> {
+        let (checkpoint, images) = self.input.load()?;
+        let model = &checkpoint.model;
+        let indices = if self.indices.is_empty() {
+            (0..images.len().min(16)).collect()
+        } else {
+            self.indices.clone()
+        };
+        let mut rng = epoch_rng(self.input.common.seed, 0);
+        write_reconstructions(model, &images, &indices, &self.out, &mut rng)?;
+        println!("wrote {}", self.out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! `vae score`: how unlikely each image is under the model: outlier detection.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::data_args::ModelAndData;
+use super::eval::MAX_IW_SAMPLES;
+use crate::data::Pixels;
+use crate::eval::iw_bounds;
+use crate::exports::write_scores;
+use crate::pictures::write_images;
+use crate::train::epoch_rng;
+use crate::{Error, Result};
+
+/// The flags of `vae score` (the help is on its [`super::Command`] variant).
+#[derive(Args, Debug)]
+pub(super) struct ScoreArgs {
+    #[command(flatten)]
+    pub input: ModelAndData,
+    /// CSV file to write: rank, image, label, nll.
+    #[arg(long, value_name = "FILE", default_value = "scores.csv")]
+    out: PathBuf,
+    /// Importance samples per image: 1 (the ELBO) or more (a tighter, less noisy bound).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    iw_samples: usize,
+    /// Also draw the N least likely images.
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Where --top draws them.
+    #[arg(long, value_name = "FILE", default_value = "least_likely.png")]
+    top_out: PathBuf,
+}
+
+impl ScoreArgs {
+    /// Scores, writes the table, and draws the top of it.
+    pub(super) fn run(self) -> Result<()> {
+        if !(1..=MAX_IW_SAMPLES).contains(&self.iw_samples) {
+            return Err(Error::config(
+                "--iw-samples",
+                format!("must be 1 to {MAX_IW_SAMPLES}"),
+            ));
+        }
+        if self.top == Some(0) {
+            return Err(Error::config("--top", "must be at least 1"));
+        }
+        let (checkpoint, images) = self.input.load()?;
+        let model = &checkpoint.model;
+        let mut rng = epoch_rng(self.input.common.seed, usize::MAX);
+        let bounds = iw_bounds(
+            model,
+            &images,
+            self.iw_samples,
+            Pixels::Scaled,
+            images.len(),
+            &mut rng,
+            &|| {},
+        );
+        let nll: Vec<f64> = bounds.iter().map(|b| -b).collect();
+        let order = write_scores(&self.out, &nll, &images)?;
+        println!(
+            "wrote the scores of {} images to {} (least likely first: image {}, {:.2} nats)",
+            nll.len(),
+            self.out.display(),
+            order[0],
+            nll[order[0]]
+        );
+        if let Some(n) = self.top {
+            write_images(&images, &order[..n.min(order.len())], &self.top_out)?;
+            println!(
+                "wrote the {} least likely images to {}",
+                n.min(order.len()),
+                self.top_out.display()
+            );
+        }
+        Ok(())
+    }
+}

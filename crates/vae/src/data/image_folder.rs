@@ -1,0 +1,331 @@
+//! Folders of images: PNG or JPEG files, read as grayscale in [0, 1].
+//!
+//! Layouts, in the order they are tried:
+//! - `DIR/train/…` and `DIR/test/…`: a training and a test set, each laid out as below;
+//! - `DIR/<label>/*.png`: one subfolder per label (sorted names become labels 0, 1, …);
+//! - `DIR/*.png`: unlabelled images.
+//!
+//! All images must have one size, or `--image-size HxW` resizes every one of them
+//! (bilinear). 8-bit images keep their bytes; deeper ones (16-bit PNG) become floats, so
+//! no precision is lost. Colour images are converted to luma (Rec. 709 weights); an
+//! alpha channel is dropped. Files of other kinds are skipped with a note that says how
+//! many and names one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use image::imageops::FilterType;
+use image::{ColorType, ImageReader};
+use rayon::prelude::*;
+
+use super::{Dataset, Intensities};
+use crate::{Error, Result};
+
+/// The most labels (subfolders) a folder may have: labels are stored as bytes.
+pub const MAX_LABELS: usize = 256;
+
+/// Reads an image folder: its training set, and its test set when it has `train/` and
+/// `test/` subfolders. `size` is (height, width) to resize to.
+pub fn load_image_folder(
+    dir: &Path,
+    size: Option<(usize, usize)>,
+) -> Result<(Dataset, Option<Dataset>)> {
+    let (train_dir, test_dir) = (dir.join("train"), dir.join("test"));
+    if train_dir.is_dir() && test_dir.is_dir() {
+        let mut names = label_folders(&train_dir)?;
+        names.extend(label_folders(&test_dir)?);
+        names.sort();
+        names.dedup();
+        let train = load_set(&train_dir, &names, size)?;
+        let size = size.or(Some((train.rows, train.cols)));
+        let test = load_set(&test_dir, &names, size)?;
+        return Ok((train, Some(test)));
+    }
+    let names = label_folders(dir)?;
+    Ok((load_set(dir, &names, size)?, None))
+}
+
+/// The names of `dir`'s subfolders, sorted (hidden ones left out).
+fn label_folders(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = entries(dir)?
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The entries of `dir`, sorted, without hidden ones.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut paths = Vec::new();
+    for entry in read {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+fn is_image(path: &Path) -> bool {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+    matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg"))
+}
+
+/// One set: the images of `dir` (labelled by the subfolders in `names` when it has any).
+fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Result<Dataset> {
+    if names.len() > MAX_LABELS {
+        return Err(Error::invalid(
+            dir,
+            format!(
+                "{} label subfolders; at most {MAX_LABELS} are supported",
+                names.len()
+            ),
+        ));
+    }
+    let mut files: Vec<(PathBuf, Option<u8>)> = Vec::new();
+    let mut skipped = Vec::new();
+    let own = entries(dir)?;
+    let own_images: Vec<&PathBuf> = own.iter().filter(|p| p.is_file() && is_image(p)).collect();
+    if names.is_empty() {
+        files.extend(own_images.into_iter().map(|p| (p.clone(), None)));
+    } else {
+        if let Some(stray) = own_images.first() {
+            return Err(Error::invalid(
+                stray,
+                "this folder has label subfolders, but this image is beside them: move it into one",
+            ));
+        }
+        for (label, name) in names.iter().enumerate() {
+            let sub = dir.join(name);
+            if !sub.is_dir() {
+                continue; // a label only the other set (train or test) has
+            }
+            for path in entries(&sub)? {
+                if path.is_file() && is_image(&path) {
+                    files.push((path, Some(label as u8)));
+                } else {
+                    skipped.push(path);
+                }
+            }
+        }
+    }
+    skipped.extend(own.iter().filter(|p| p.is_file() && !is_image(p)).cloned());
+    if let Some(first) = skipped.first() {
+        eprintln!(
+            "note: {}: skipped {} files that are not PNG or JPEG images (e.g. {})",
+            dir.display(),
+            skipped.len(),
+            first.display()
+        );
+    }
+    if files.is_empty() {
+        return Err(Error::invalid(dir, "holds no PNG or JPEG images"));
+    }
+    // Decoding is most of the time: one image per task, in the folder's order.
+    let decoded: Vec<Pixels> = files
+        .par_iter()
+        .map(|(path, _)| decode(path, size))
+        .collect::<Result<_>>()?;
+    let (rows, cols) = decoded[0].size;
+    if let Some(i) = decoded.iter().position(|d| d.size != (rows, cols)) {
+        let (r, c) = decoded[i].size;
+        return Err(Error::invalid(
+            dir,
+            format!(
+                "images of different sizes: {} is {rows}×{cols} but {} is {r}×{c}; \
+                 give --image-size HxW to resize them all",
+                files[0].0.display(),
+                files[i].0.display()
+            ),
+        ));
+    }
+    let images = if decoded
+        .iter()
+        .all(|d| matches!(d.values, Intensities::Bytes(_)))
+    {
+        Intensities::Bytes(
+            decoded
+                .iter()
+                .flat_map(|d| bytes(&d.values))
+                .copied()
+                .collect(),
+        )
+    } else {
+        Intensities::Floats(
+            decoded
+                .iter()
+                .flat_map(|d| (0..d.values.len()).map(|i| d.values.get(i)))
+                .collect(),
+        )
+    };
+    let labels = (!names.is_empty()).then(|| files.iter().map(|(_, l)| l.unwrap_or(0)).collect());
+    let mut set = Dataset::new(images, labels, rows, cols);
+    set.label_names = names.to_vec();
+    Ok(set)
+}
+
+fn bytes(values: &Intensities) -> &[u8] {
+    match values {
+        Intensities::Bytes(v) => v,
+        Intensities::Floats(_) => &[],
+    }
+}
+
+/// One decoded image.
+struct Pixels {
+    size: (usize, usize),
+    values: Intensities,
+}
+
+fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels> {
+    let cannot = |e: image::ImageError| Error::invalid(path, format!("cannot read the image: {e}"));
+    let image = ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .decode()
+        .map_err(cannot)?;
+    let eight_bit = matches!(
+        image.color(),
+        ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8
+    );
+    let image = match size {
+        Some((h, w)) if (image.height() as usize, image.width() as usize) != (h, w) => {
+            image.resize_exact(w as u32, h as u32, FilterType::Triangle)
+        }
+        _ => image,
+    };
+    let size = (image.height() as usize, image.width() as usize);
+    if size.0 == 0 || size.1 == 0 {
+        return Err(Error::invalid(path, "the image is empty (0 pixels)"));
+    }
+    let values = if eight_bit {
+        Intensities::Bytes(image.to_luma8().into_raw())
+    } else {
+        let floats = image.to_luma32f().into_raw();
+        Intensities::Floats(floats.into_iter().map(|v| v.clamp(0.0, 1.0)).collect())
+    };
+    Ok(Pixels { size, values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, ImageBuffer, Luma, RgbImage};
+
+    fn gray(path: &Path, (h, w): (u32, u32), value: u8) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        GrayImage::from_pixel(w, h, Luma([value]))
+            .save(path)
+            .unwrap();
+    }
+
+    fn bytes_of(set: &Dataset) -> &[u8] {
+        match &set.images {
+            Intensities::Bytes(b) => b,
+            Intensities::Floats(_) => panic!("8-bit images stay bytes"),
+        }
+    }
+
+    #[test]
+    fn subfolders_are_labels_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        gray(&dir.path().join("cat/b.png"), (2, 3), 10);
+        gray(&dir.path().join("cat/a.png"), (2, 3), 20);
+        gray(&dir.path().join("ant/x.png"), (2, 3), 30);
+        fs::write(dir.path().join("cat/notes.txt"), "not an image").unwrap();
+        let (set, test) = load_image_folder(dir.path(), None).unwrap();
+        assert!(test.is_none());
+        assert_eq!((set.len(), set.rows, set.cols), (3, 2, 3));
+        assert_eq!(set.label_names, vec!["ant", "cat"]);
+        assert_eq!(set.labels, Some(vec![0, 1, 1]));
+        // ant/x, then cat/a, cat/b: sorted paths
+        assert_eq!(
+            bytes_of(&set)[..],
+            [[30u8; 6], [20; 6], [10; 6]].concat()[..]
+        );
+        assert_eq!(set.label_name(2).as_deref(), Some("cat"));
+    }
+
+    #[test]
+    fn train_and_test_subfolders_are_two_sets_with_one_label_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        gray(&dir.path().join("train/a/1.png"), (4, 4), 0);
+        gray(&dir.path().join("train/b/1.png"), (4, 4), 0);
+        gray(&dir.path().join("test/b/1.png"), (4, 4), 255);
+        let (train, test) = load_image_folder(dir.path(), None).unwrap();
+        let test = test.unwrap();
+        assert_eq!((train.len(), test.len()), (2, 1));
+        assert_eq!(test.labels, Some(vec![1]), "b is label 1 in both sets");
+        assert_eq!(test.label_names, train.label_names);
+    }
+
+    #[test]
+    fn colour_is_converted_to_luma_and_sixteen_bits_to_floats() {
+        let dir = tempfile::tempdir().unwrap();
+        RgbImage::from_pixel(2, 2, image::Rgb([255, 255, 255]))
+            .save(dir.path().join("c.png"))
+            .unwrap();
+        let (set, _) = load_image_folder(dir.path(), None).unwrap();
+        assert_eq!(bytes_of(&set), [255; 4]);
+        let deep = tempfile::tempdir().unwrap();
+        let img: ImageBuffer<Luma<u16>, Vec<u16>> =
+            ImageBuffer::from_fn(2, 1, |x, _| Luma([x as u16 * 65535 / 3]));
+        img.save(deep.path().join("d.png")).unwrap();
+        let (set, _) = load_image_folder(deep.path(), None).unwrap();
+        let Intensities::Floats(v) = &set.images else {
+            panic!("16-bit images are floats")
+        };
+        assert!(v[0] == 0.0 && (v[1] - 1.0 / 3.0).abs() < 1e-4, "{v:?}");
+    }
+
+    #[test]
+    fn mixed_sizes_name_two_files_unless_resized() {
+        let dir = tempfile::tempdir().unwrap();
+        gray(&dir.path().join("a.png"), (8, 8), 100);
+        gray(&dir.path().join("b.png"), (6, 10), 100);
+        let err = load_image_folder(dir.path(), None).unwrap_err().to_string();
+        assert!(
+            err.contains("a.png is 8×8")
+                && err.contains("b.png is 6×10")
+                && err.contains("--image-size"),
+            "{err}"
+        );
+        let (set, _) = load_image_folder(dir.path(), Some((5, 7))).unwrap();
+        assert_eq!((set.rows, set.cols), (5, 7));
+        assert!(
+            bytes_of(&set).iter().all(|&p| p == 100),
+            "a flat image stays flat when resized"
+        );
+    }
+
+    #[test]
+    fn bad_folders_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_image_folder(dir.path(), None).unwrap_err().to_string();
+        assert!(err.contains("holds no PNG or JPEG images"), "{err}");
+        fs::write(dir.path().join("broken.png"), b"not a png").unwrap();
+        let err = load_image_folder(dir.path(), None).unwrap_err().to_string();
+        assert!(
+            err.contains("broken.png") && err.contains("cannot read the image"),
+            "{err}"
+        );
+        let mixed = tempfile::tempdir().unwrap();
+        gray(&mixed.path().join("label/a.png"), (2, 2), 0);
+        gray(&mixed.path().join("stray.png"), (2, 2), 0);
+        let err = load_image_folder(mixed.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("stray.png") && err.contains("beside them"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! `--data PATH`: what PATH is decides how it is read.
+//!
+//! - a folder with MNIST's IDX files (`train-images-idx3-ubyte[.gz]`, …): a training
+//!   and a test set ([`super::idx_folder`]);
+//! - any other folder: PNG or JPEG images ([`super::image_folder`]);
+//! - a `.npy` file: one set of images ([`super::npy`]).
+
+use std::path::Path;
+
+use super::idx_folder::{is_idx_folder, load_folder};
+use super::image_folder::load_image_folder;
+use super::npy::load_npy;
+use super::Dataset;
+use crate::{Error, Result};
+
+/// The sets read from a source: a training set, and a test set when the source has one.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The training set (all the images of a source without a test set).
+    pub train: Dataset,
+    /// The test set.
+    pub test: Option<Dataset>,
+}
+
+/// Reads `path` as the module says. `image_size` (height, width) resizes the images of
+/// a folder and shapes a `.npy` of flat images; an IDX folder's images must have it.
+pub fn load(path: &Path, image_size: Option<(usize, usize)>) -> Result<Loaded> {
+    let loaded = if path.is_dir() && is_idx_folder(path) {
+        let (train, test) = load_folder(path)?;
+        if let Some((h, w)) = image_size.filter(|&s| s != (train.rows, train.cols)) {
+            return Err(Error::config(
+                "--image-size",
+                format!(
+                    "{h}x{w}, but the IDX files in {} hold {}×{} images (IDX images are not resized)",
+                    path.display(),
+                    train.rows,
+                    train.cols
+                ),
+            ));
+        }
+        Loaded {
+            train,
+            test: Some(test),
+        }
+    } else if path.is_dir() {
+        let (train, test) = load_image_folder(path, image_size)?;
+        Loaded { train, test }
+    } else if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        Loaded {
+            train: load_npy(path, image_size)?,
+            test: None,
+        }
+    } else if !path.exists() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
+        ));
+    } else {
+        return Err(Error::invalid(
+            path,
+            "not a data source: expected an IDX folder, a folder of PNG/JPEG images or a .npy file",
+        ));
+    };
+    if let Some(test) = &loaded.test {
+        check_same_size(path, &loaded.train, test)?;
+    }
+    Ok(loaded)
+}
+
+/// Refuses training and test images of different sizes (read from `source`).
+pub fn check_same_size(source: &Path, train: &Dataset, test: &Dataset) -> Result<()> {
+    if (train.rows, train.cols) != (test.rows, test.cols) {
+        return Err(Error::invalid(
+            source,
+            format!(
+                "training images are {}×{} but test images {}×{}",
+                train.rows, train.cols, test.rows, test.cols
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses `HxW` (e.g. `28x28`; `×` and `X` work too) into (height, width).
+pub fn parse_image_size(text: &str) -> std::result::Result<(usize, usize), String> {
+    let bad = || format!("'{text}': expected HEIGHTxWIDTH, e.g. 28x28");
+    let (h, w) = text.split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let h: usize = h.trim().parse().map_err(|_| bad())?;
+    let w: usize = w.trim().parse().map_err(|_| bad())?;
+    if h == 0 || w == 0 || h.checked_mul(w).is_none_or(|p| p > 1 << 24) {
+        return Err(format!(
+            "'{text}': each side must be at least 1, and at most 16M pixels in all"
+        ));
+    }
+    Ok((h, w))
+}
