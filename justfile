@@ -36,6 +36,16 @@ sample CHECKPOINT="runs/default/checkpoint.safetensors" OUT="samples.png":
 reconstruct CHECKPOINT="runs/default/checkpoint.safetensors" OUT="reconstructions.png":
     cargo run --release -- reconstruct --checkpoint {{CHECKPOINT}} --out {{OUT}}
 
+# The latent space of a checkpoint, into a folder: manifold, latent map, interpolations,
+# each image's score (least likely first) and code; e.g. `just explore runs/mine/checkpoint.safetensors runs/mine/explore --data my-images/`.
+explore CHECKPOINT="runs/default/checkpoint.safetensors" OUT="runs/explore" *ARGS:
+    mkdir -p {{OUT}}
+    cargo run --release -- manifold --checkpoint {{CHECKPOINT}} --out {{OUT}}/manifold.png {{ARGS}}
+    cargo run --release -- latent-map --checkpoint {{CHECKPOINT}} --out {{OUT}}/latent_map.png {{ARGS}}
+    cargo run --release -- interpolate --checkpoint {{CHECKPOINT}} --random 8 --out {{OUT}}/interpolation.png {{ARGS}}
+    cargo run --release -- score --checkpoint {{CHECKPOINT}} --out {{OUT}}/scores.csv --top 32 --top-out {{OUT}}/least_likely.png {{ARGS}}
+    cargo run --release -- encode --checkpoint {{CHECKPOINT}} --out {{OUT}}/codes.csv {{ARGS}}
+
 # The test suite (what CI runs, besides fmt and clippy).
 test:
     cargo test --workspace --release
