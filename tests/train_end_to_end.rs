@@ -218,3 +218,39 @@ fn the_learning_rate_follows_the_schedule_and_clipping_keeps_training_finite() {
     .to_string();
     assert!(err.contains("--lr-schedule"), "{err}");
 }
+
+#[test]
+fn a_validation_split_is_scored_beside_the_test_set_and_fixed_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = Settings {
+        valid_fraction: 0.2,
+        limit: Some(1000),
+        ..settings(1)
+    };
+    let history = train(dir.path(), &split, false).unwrap();
+    let m = &history[0];
+    assert!(
+        m.test_loss.is_some() && m.valid_loss.is_some_and(|v| v.is_finite() && v > 0.0),
+        "{m:?}"
+    );
+    // 1000 images, 200 held out: 800 trained on, in 8 steps of 100.
+    let data = small_data();
+    let sets = data.sets(&split).unwrap();
+    assert_eq!(
+        (sets.train.len(), sets.valid.as_ref().unwrap().len()),
+        (800, 200)
+    );
+    // A resumed run holds out the same images; another fraction is another run.
+    let again = Settings {
+        epochs: 2,
+        ..split.clone()
+    };
+    assert_eq!(train(dir.path(), &again, true).unwrap().len(), 2);
+    let other = Settings {
+        valid_fraction: 0.3,
+        epochs: 3,
+        ..split
+    };
+    let err = train(dir.path(), &other, true).unwrap_err().to_string();
+    assert!(err.starts_with("--valid-fraction"), "{err}");
+}
