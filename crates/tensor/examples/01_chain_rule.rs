@@ -30,3 +30,8 @@ fn main() {
     println!("dy/db: tape {db:.12}, by hand {:.12}", dy_du);
     assert!((dw - dy_du * x0).abs() < 1e-15 && (db - dy_du).abs() < 1e-15);
 }
+
+#[test]
+fn the_lesson_runs() {
+    main()
+}

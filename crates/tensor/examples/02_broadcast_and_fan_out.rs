@@ -22,3 +22,8 @@ fn main() {
     let expected = array![2.0 * (1.1 + 4.1), 2.0 * (2.2 + 5.2), 2.0 * (3.3 + 6.3)].into_dyn();
     assert!((db - &expected).iter().all(|e| e.abs() < 1e-12));
 }
+
+#[test]
+fn the_lesson_runs() {
+    main()
+}

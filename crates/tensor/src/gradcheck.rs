@@ -295,7 +295,7 @@ mod tests {
         let x = array![0.5, -2.0, 3.0].into_dyn();
         let report = check(&[x], |tape, v| {
             let y = v[0].value().mapv(|e| e * e);
-            tape.push("bad_square", y, &[v[0].id], HalfSquareBackward)
+            tape.record("bad_square", y, &[v[0]], HalfSquareBackward)
         });
         assert!(!report.passed());
         assert_eq!(report.failures, 3, "{report}");
@@ -324,7 +324,7 @@ mod tests {
         }
         let x = Tensor::from_shape_fn(IxDyn(&[30, 30]), |ix| (ix[0] * 30 + ix[1]) as f64 / 900.0);
         let report = check(&[x], |tape, v| {
-            tape.push("t_id", v[0].to_tensor(), &[v[0].id], TransposedIdentity)
+            tape.record("t_id", v[0].to_tensor(), &[v[0]], TransposedIdentity)
         });
         assert!(!report.passed(), "{report}");
         assert!(matches!(report.worst, Some((Probe::Direction(_), _, _))));

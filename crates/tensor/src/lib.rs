@@ -45,8 +45,8 @@ pub mod kernel;
 pub mod ops;
 pub mod simd;
 pub mod tape;
-#[cfg(test)]
-pub(crate) mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use float::Float;
 pub use tape::{Backward, Gradients, Tape, Tensor, Var};

@@ -158,15 +158,56 @@ impl<T: Float> Tape<T> {
         std::mem::replace(&mut self.nodes.borrow_mut()[var.id].value, empty)
     }
 
-    /// Appends the result of an op. `backward` is boxed and kept only if some input
-    /// requires a gradient; ops on constants alone record no derivative at all.
-    pub(crate) fn push<B: Backward<T> + 'static>(
-        &self,
+    /// Records an op: its `name` (for printing), its `value`, the `inputs` it was
+    /// computed from, and `backward`, its derivative. This is how every op of the engine is
+    /// recorded, and how code outside the crate defines its own (see
+    /// `examples/04_your_own_op.rs`):
+    ///
+    /// ```
+    /// use tensor::{Backward, Tape, Tensor, Var};
+    ///
+    /// /// y = x³, dy/dx = 3x².
+    /// #[derive(Debug)]
+    /// struct CubeBackward;
+    ///
+    /// impl Backward<f64> for CubeBackward {
+    ///     fn backward(&self, inputs: &[&Tensor<f64>], _y: &Tensor<f64>, dy: Tensor<f64>, _needs: &[bool]) -> Vec<Option<Tensor<f64>>> {
+    ///         vec![Some(dy * inputs[0].mapv(|x| 3.0 * x * x))]
+    ///     }
+    /// }
+    ///
+    /// fn cube<'t>(x: Var<'t, f64>) -> Var<'t, f64> {
+    ///     let y = x.value().mapv(|v| v * v * v);
+    ///     x.tape().record("cube", y, &[x], CubeBackward)
+    /// }
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param(&ndarray::arr1(&[2.0]).into_dyn());
+    /// let y = cube(x).sum();
+    /// assert_eq!(tape.backward(y).wrt(x)[[0]], 12.0);
+    /// ```
+    ///
+    /// `backward` is boxed and kept only if some input requires a gradient (ops on
+    /// constants alone record no derivative), and is asked only for the gradients that
+    /// are wanted (`needs`). Gradients reaching a value along several paths add up.
+    ///
+    /// # Panics
+    /// If an input lives on another tape: its id would name the wrong value here.
+    pub fn record<'t, B: Backward<T> + 'static>(
+        &'t self,
         name: &'static str,
         value: Tensor<T>,
-        parents: &[usize],
+        inputs: &[Var<'t, T>],
         backward: B,
-    ) -> Var<'_, T> {
+    ) -> Var<'t, T> {
+        for (i, input) in inputs.iter().enumerate() {
+            assert!(
+                std::ptr::eq(input.tape, self),
+                "{name}: input {i} (%{}) belongs to another tape; every operand of an op must be on one tape",
+                input.id
+            );
+        }
+        let parents: Vec<usize> = inputs.iter().map(|v| v.id).collect();
         let requires_grad = {
             let nodes = self.nodes.borrow();
             parents.iter().any(|&p| nodes[p].requires_grad)
@@ -175,7 +216,7 @@ impl<T: Float> Tape<T> {
         self.push_node(Node {
             value,
             name,
-            parents: parents.to_vec(),
+            parents,
             requires_grad,
             backward,
         })

@@ -1,5 +1,22 @@
-//! Test helpers shared by the op files: proptest strategies for shapes and values, and
-//! the one-line gradient-check assertion every op's property test ends with.
+//! Test helpers: proptest strategies for shapes and values, and the one-line
+//! gradient-check assertion every op's property test ends with. Our op files use them,
+//! and so can yours (feature `testing`): a property test of your own op is a few lines.
+//!
+//! ```text
+//! use proptest::prelude::*;
+//! use tensor::testing::{assert_gradcheck, config, tensor};
+//!
+//! proptest! {
+//!     #![proptest_config(config())]
+//!     #[test]
+//!     fn tanh_times_x_has_the_right_gradient(x in tensor(-2.0, 2.0)) {
+//!         assert_gradcheck(&[x], |_tape, v| v[0].tanh() * v[0])?;
+//!     }
+//! }
+//! ```
+//!
+//! (`tests/custom_op.rs` in the repository is such a test, for an op defined outside
+//! the engine.)
 
 use ndarray::IxDyn;
 use proptest::prelude::*;

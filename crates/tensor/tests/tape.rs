@@ -99,3 +99,13 @@ fn backward_with_a_seed_is_a_vector_jacobian_product() {
     let grads = tape.backward_with(x * 2.0, array![3.0, -1.0].into_dyn());
     assert_eq!(grads.get(x).unwrap(), &array![6.0, -2.0].into_dyn());
 }
+
+#[test]
+#[should_panic(expected = "add: input 1 (%0) belongs to another tape")]
+fn operands_on_two_tapes_are_refused() {
+    let (first, second) = (Tape::<f64>::new(), Tape::<f64>::new());
+    let a = first.param(&ndarray::arr1(&[1.0]).into_dyn());
+    let b = second.param(&ndarray::arr1(&[2.0]).into_dyn());
+    // Before the check, this recorded %0 of the first tape (a itself) as b: a + a.
+    let _ = a + b;
+}

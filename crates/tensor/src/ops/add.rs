@@ -25,7 +25,7 @@ impl<'t, T: Float> ops::Add for Var<'t, T> {
             check_broadcast("add", a.shape(), bv.shape());
             &*a + &*bv
         };
-        self.tape.push("add", y, &[self.id, b.id], AddBackward)
+        self.tape.record("add", y, &[self, b], AddBackward)
     }
 }
 

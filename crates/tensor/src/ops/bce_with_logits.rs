@@ -44,10 +44,10 @@ impl<'t, T: Float> Var<'t, T> {
             });
             Tensor::from_shape_vec(x.raw_dim(), loss).expect("the logits' shape")
         };
-        self.tape.push(
+        self.tape.record(
             "bce_with_logits",
             loss,
-            &[self.id, targets.id],
+            &[self, targets],
             BceWithLogitsBackward { summed: false },
         )
     }
@@ -89,10 +89,10 @@ impl<'t, T: Float> Var<'t, T> {
             };
             T::of(partials.iter().sum())
         };
-        self.tape.push(
+        self.tape.record(
             "bce_with_logits_sum",
             Tensor::from_elem(vec![], total),
-            &[self.id, targets.id],
+            &[self, targets],
             BceWithLogitsBackward { summed: true },
         )
     }

@@ -33,7 +33,7 @@ impl<'t, T: Float> Var<'t, T> {
             view.to_owned()
         };
         self.tape
-            .push("broadcast_to", y, &[self.id], BroadcastBackward)
+            .record("broadcast_to", y, &[self], BroadcastBackward)
     }
 }
 

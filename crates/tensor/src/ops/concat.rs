@@ -26,8 +26,9 @@ impl<'t, T: Float> Var<'t, T> {
                 panic!("concat: shapes differ off axis {axis}: {shapes:?}")
             })
         };
-        let ids: Vec<usize> = parts.iter().map(|p| p.id).collect();
-        first.tape.push("concat", y, &ids, ConcatBackward { axis })
+        first
+            .tape
+            .record("concat", y, parts, ConcatBackward { axis })
     }
 }
 

@@ -28,7 +28,7 @@ impl<'t, T: Float> ops::Div for Var<'t, T> {
             check_broadcast("div", a.shape(), bv.shape());
             &*a / &*bv
         };
-        self.tape.push("div", y, &[self.id, b.id], DivBackward)
+        self.tape.record("div", y, &[self, b], DivBackward)
     }
 }
 

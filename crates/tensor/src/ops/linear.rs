@@ -42,8 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
             kernel::gemm(T::one(), x2, w2.t(), T::one(), y.view_mut());
             y.into_dyn()
         };
-        self.tape
-            .push("linear", y, &[self.id, w.id, b.id], LinearBackward)
+        self.tape.record("linear", y, &[self, w, b], LinearBackward)
     }
 }
 

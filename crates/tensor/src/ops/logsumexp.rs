@@ -35,10 +35,10 @@ impl<'t, T: Float> Var<'t, T> {
                 y
             }
         };
-        self.tape.push(
+        self.tape.record(
             "logsumexp",
             y,
-            &[self.id],
+            &[self],
             LogSumExpBackward { axis, keep_dim },
         )
     }

@@ -32,8 +32,7 @@ impl<'t, T: Float> Var<'t, T> {
             );
             kernel::matmul(a2, b2).into_dyn()
         };
-        self.tape
-            .push("matmul", c, &[self.id, b.id], MatMulBackward)
+        self.tape.record("matmul", c, &[self, b], MatMulBackward)
     }
 }
 

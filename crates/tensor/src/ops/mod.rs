@@ -88,7 +88,7 @@ impl<'t, T: Float> Var<'t, T> {
         backward: B,
     ) -> Var<'t, T> {
         let y = map(&self.value(), f);
-        self.tape.push(name, y, &[self.id], backward)
+        self.tape.record(name, y, &[self], backward)
     }
 }
 

@@ -25,7 +25,7 @@ impl<'t, T: Float> ops::Mul for Var<'t, T> {
             check_broadcast("mul", a.shape(), bv.shape());
             &*a * &*bv
         };
-        self.tape.push("mul", y, &[self.id, b.id], MulBackward)
+        self.tape.record("mul", y, &[self, b], MulBackward)
     }
 }
 

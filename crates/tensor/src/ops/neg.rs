@@ -15,7 +15,7 @@ impl<'t, T: Float> ops::Neg for Var<'t, T> {
     /// Elementwise `−x`.
     fn neg(self) -> Var<'t, T> {
         let y = -self.to_tensor();
-        self.tape.push("neg", y, &[self.id], NegBackward)
+        self.tape.record("neg", y, &[self], NegBackward)
     }
 }
 

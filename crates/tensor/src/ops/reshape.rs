@@ -16,7 +16,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// If the element counts differ.
     pub fn reshape(self, shape: &[usize]) -> Var<'t, T> {
         let y = reshaped("reshape", &self.value(), shape);
-        self.tape.push("reshape", y, &[self.id], ReshapeBackward)
+        self.tape.record("reshape", y, &[self], ReshapeBackward)
     }
 }
 

@@ -31,7 +31,7 @@ impl<'t, T: Float> Var<'t, T> {
                 .to_owned()
         };
         self.tape
-            .push("slice", y, &[self.id], SliceBackward { axis, range })
+            .record("slice", y, &[self], SliceBackward { axis, range })
     }
 }
 

@@ -25,7 +25,7 @@ impl<'t, T: Float> ops::Sub for Var<'t, T> {
             check_broadcast("sub", a.shape(), bv.shape());
             &*a - &*bv
         };
-        self.tape.push("sub", y, &[self.id, b.id], SubBackward)
+        self.tape.record("sub", y, &[self, b], SubBackward)
     }
 }
 

@@ -14,7 +14,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Sum of all elements, as a 0-dimensional tensor (a scalar).
     pub fn sum(self) -> Var<'t, T> {
         let y = Tensor::from_elem(vec![], self.value().sum());
-        self.tape.push("sum", y, &[self.id], SumBackward)
+        self.tape.record("sum", y, &[self], SumBackward)
     }
 
     /// Sum along `axis`; with `keep_dim` the axis stays, with length 1 (so the result
@@ -33,12 +33,8 @@ impl<'t, T: Float> Var<'t, T> {
                 y
             }
         };
-        self.tape.push(
-            "sum_axis",
-            y,
-            &[self.id],
-            SumAxisBackward { axis, keep_dim },
-        )
+        self.tape
+            .record("sum_axis", y, &[self], SumAxisBackward { axis, keep_dim })
     }
 }
 

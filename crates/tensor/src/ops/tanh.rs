@@ -27,7 +27,7 @@ impl<'t, T: Float> Var<'t, T> {
             Some(v) => dispatch(TanhInPlace(v)),
             None => y.mapv_inplace(|v| v.tanh_fast::<false>()),
         }
-        self.tape.push("tanh", y, &[self.id], TanhBackward)
+        self.tape.record("tanh", y, &[self], TanhBackward)
     }
 }
 

@@ -12,8 +12,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// The tensor with its axes reversed (`[m, n]` → `[n, m]`).
     pub fn transpose(self) -> Var<'t, T> {
         let y = self.value().t().as_standard_layout().into_owned();
-        self.tape
-            .push("transpose", y, &[self.id], TransposeBackward)
+        self.tape.record("transpose", y, &[self], TransposeBackward)
     }
 }
 
