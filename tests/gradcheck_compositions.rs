@@ -20,12 +20,13 @@ use tensor::gradcheck::{self, Config};
 use tensor::{Tape, Tensor, Var};
 
 /// The instruction set: every op of the engine, with a domain guard where it needs one.
-const OPS: [&str; 28] = [
+const OPS: [&str; 31] = [
     "add",
     "sub",
     "mul",
     "div",
     "matmul",
+    "linear",
     "bce_with_logits",
     "bce_with_logits_sum",
     "concat", // binary
@@ -42,8 +43,10 @@ const OPS: [&str; 28] = [
     "sigmoid",
     "softplus",
     "log_sigmoid", // elementwise
+    "sum",
     "sum_axis",
     "mean",
+    "mean_axis",
     "logsumexp",
     "transpose",
     "reshape",
@@ -123,6 +126,10 @@ fn apply<'t>(step: &Step, vals: &[Var<'t, f64>]) -> Option<Var<'t, f64>> {
         "mul" if broadcastable => a * b,
         "div" if broadcastable => a / positive(b),
         "matmul" if sa.len() == 2 && sb.len() == 2 && sa[1] == sb[1] => a.matmul(b.transpose()),
+        // b is both the weight [out, in] and, summed over its rows, the bias [out].
+        "linear" if sa.len() == 2 && sb.len() == 2 && sa[1] == sb[1] => {
+            a.linear(b, b.sum_axis(1, false))
+        }
         "bce_with_logits" if sa == sb => a.bce_with_logits(b.sigmoid()),
         "bce_with_logits_sum" if sa == sb => a.bce_with_logits_sum(b.sigmoid()),
         "concat"
@@ -149,8 +156,10 @@ fn apply<'t>(step: &Step, vals: &[Var<'t, f64>]) -> Option<Var<'t, f64>> {
         "sigmoid" => a.sigmoid(),
         "softplus" => a.softplus(),
         "log_sigmoid" => a.log_sigmoid(),
+        "sum" => a.sum(),
         "sum_axis" if step.axis < sa.len() => a.sum_axis(step.axis, true),
         "mean" => a.mean(),
+        "mean_axis" if step.axis < sa.len() => a.mean_axis(step.axis, step.axis == 1),
         "logsumexp" if step.axis < sa.len() => a.logsumexp(step.axis, step.axis == 0),
         "transpose" => a.transpose(),
         "reshape" => a.reshape(&[sa.iter().product::<usize>()]),

@@ -7,10 +7,25 @@
 //! g ← ∇θ + λ·θ                          (L2 decay: Adam's weight_decay, PyTorch's form)
 //! m ← β₁·m + (1 − β₁)·g                 (first moment)
 //! v ← β₂·v + (1 − β₂)·g²                (second moment)
+//! v_max ← max(v_max, v)                (AMSGrad only, Reddi et al., ICLR 2018: the raw v,
+//!                                        as PyTorch; v̂ below then uses v_max)
 //! m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)   (bias correction: m, v start at 0)
-//! v̂ ← max(v̂_max, v̂)                      (AMSGrad only: Reddi et al., ICLR 2018)
 //! θ ← θ − lr · m̂ / (√v̂ + ε)
 //! ```
+//!
+//! **Why divide by 1 − βᵗ.** Unrolling the recursion from m₀ = 0,
+//!
+//! ```text
+//! m_t = (1 − β₁) Σ_{i=1..t} β₁^(t−i) g_i
+//! E[m_t] = (1 − β₁) Σ_{i=1..t} β₁^(t−i) E[g]  = (1 − β₁ᵗ) E[g]     (if E[g_i] = E[g])
+//! ```
+//!
+//! since the geometric sum is (1 − β₁ᵗ)/(1 − β₁). So m_t estimates (1 − β₁ᵗ)·E[g], too
+//! small early on (at t = 1 by a factor 1 − β₁ = 0.1), and m̂ = m/(1 − β₁ᵗ) is unbiased;
+//! the same for v with β₂ (at t = 1 by 1 − β₂ = 0.001). The two do not cancel: without
+//! the corrections the first step would be lr·(1 − β₁)/√(1 − β₂) ≈ 3.2·lr instead of
+//! lr, and the next ones larger still while √v lags behind m. As t grows, βᵗ → 0 and
+//! the correction fades: the lesson `05_adam_on_a_quadratic` prints both.
 //!
 //! **L2 versus decoupled decay.** Adding `λ·θ` to the gradient (L2) sends the decay
 //! through `m` and `v`, so weights with large gradients are decayed *less*: the decay

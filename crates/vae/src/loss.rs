@@ -1,5 +1,31 @@
 //! The loss: the negative evidence lower bound (ELBO), in nats per image.
 //!
+//! **The bound.** We want ln p(x) = ln ∫ p(x|z) p(z) dz, which has no closed form. For
+//! any distribution q(z|x) (the encoder's), multiply and divide by it inside the
+//! integral, and use Jensen's inequality (ln is concave, so ln E\[w\] ≥ E\[ln w\]):
+//!
+//! ```text
+//! ln p(x) = ln E_q[ p(x|z) p(z) / q(z|x) ]
+//!         ≥ E_q[ ln p(x|z) + ln p(z) − ln q(z|x) ]                      (Jensen)
+//!         = E_q[ ln p(x|z) ] − KL(q(z|x) ‖ p(z))            =: ELBO(x)
+//! ```
+//!
+//! The gap is exactly KL(q(z|x) ‖ p(z|x)) ≥ 0: the bound is tight when the encoder's q
+//! is the true posterior, so maximising the ELBO over the decoder and the encoder both
+//! fits the data and makes q a good posterior. [`crate::iwae`] tightens the same
+//! inequality by averaging K weights inside the logarithm.
+//!
+//! **The KL term, in closed form.** For q = N(μ, σ²) and p = N(0, 1) in one dimension,
+//!
+//! ```text
+//! KL = E_q[ln q(z) − ln p(z)]
+//!    = E_q[ −½ ln 2πσ² − (z−μ)²/2σ²  +  ½ ln 2π + z²/2 ]
+//!    = −½ ln σ² − ½ + ½ (σ² + μ²)          (E_q[(z−μ)²] = σ², E_q[z²] = σ² + μ²)
+//!    = ½ (σ² + μ² − 1 − ln σ²)
+//! ```
+//!
+//! and with a diagonal covariance the dimensions add. In the network's terms:
+//!
 //! ```text
 //! −ELBO(x) = E_q[−ln p(x|z)] + KL(q(z|x) ‖ N(0, I)),    q = N(μ, diag(exp(logvar)))
 //!

@@ -2,8 +2,13 @@
 //! logits `x`, fused into one stable op. It is the VAE's reconstruction term.
 //!
 //! ```text
-//! ℓ(x, t) = −[t·ln σ(x) + (1−t)·ln(1−σ(x))]
-//!         = softplus(x) − t·x                  (ln σ(x) = −softplus(−x), softplus(−x) = softplus(x) − x)
+//! ℓ(x, t) = −[t·ln σ(x) + (1−t)·ln(1−σ(x))]                σ(x) = 1/(1 + e^(−x))
+//!
+//! ln σ(x)     = −ln(1 + e^(−x))                                   = −softplus(−x)
+//! ln(1 − σ(x)) = ln(e^(−x)/(1 + e^(−x))) = −x − ln(1 + e^(−x)) = −ln(1 + e^x) = −softplus(x)
+//!
+//! ℓ(x, t) = t·softplus(−x) + (1−t)·softplus(x)
+//!         = softplus(x) − t·x                  (softplus(−x) = softplus(x) − x)
 //!         = max(x, 0) − t·x + ln(1 + e^(−|x|)) (stable: the exponent is never positive)
 //! ∂ℓ/∂x = σ(x) − t     ⇒  dx = dy ⊙ (σ(x) − t)
 //! ∂ℓ/∂t = −x           ⇒  dt = −dy ⊙ x         (targets are usually data and skip this)
@@ -11,11 +16,14 @@
 //! `bce_with_logits_sum` is the same summed over all elements (PyTorch's
 //! `reduction='sum'`): `L = Σ ℓ`, `dx = dy·(σ(x) − t)` with a scalar `dy`.
 //!
+//! [`reference()`] and [`reference_grad()`] are these two lines for one element, in plain
+//! f64: the fast loops are tested against them.
+//!
 //! Reads both inputs in backward. Why fused: the composite `−(t·ln σ(x) + (1−t)·ln(1−σ(x)))`
 //! takes ln 0 = −∞ once σ saturates (|x| ≳ 17 in f32) and would allocate six
 //! `[batch, pixels]` arrays; this is one pass forward and one backward, with the
 //! vectorizable `exp` and `ln(1 + u)` of [`crate::fastmath`] (exact libm ones in f64),
-//! each pass a [`Kernel`] run in its AVX2+FMA version where the CPU has one
+//! each pass a [`crate::simd::Kernel`] run in its AVX2+FMA version where the CPU has one
 //! ([`crate::simd`]). A NaN logit still gives a NaN loss, through the `t·x` term.
 
 use rayon::prelude::*;
@@ -153,8 +161,20 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
     }
 }
 
+/// ℓ(x, t) for one element, written plainly (the stable form above): the reference the
+/// fast loops are tested against.
+pub fn reference(x: f64, t: f64) -> f64 {
+    x.max(0.0) - t * x + (-x.abs()).exp().ln_1p()
+}
+
+/// ∂ℓ/∂x = σ(x) − t for one element.
+pub fn reference_grad(x: f64, t: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp()) - t
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{reference, reference_grad};
     use crate::testing::*;
     use crate::Tape;
     use ndarray::array;
@@ -188,6 +208,15 @@ mod tests {
             .and(&t.to_tensor())
             .map_collect(|&p, &t| -(t * p.ln() + (1.0 - t) * (1.0 - p).ln()));
         assert_close(&x.bce_with_logits(t).to_tensor(), &expected, 1e-14);
+        // The reference is the same function, and its derivative the finite difference's.
+        let reference_values = ndarray::Zip::from(&x.to_tensor())
+            .and(&t.to_tensor())
+            .map_collect(|&x, &t| reference(x, t));
+        assert_close(&reference_values, &expected, 1e-14);
+        for (x, t) in [(-3.0, 0.2), (0.5, 0.9), (2.0, 0.0)] {
+            let numeric = (reference(x + 1e-6, t) - reference(x - 1e-6, t)) / 2e-6;
+            assert!((reference_grad(x, t) - numeric).abs() < 1e-8);
+        }
     }
 
     #[test]
@@ -222,11 +251,11 @@ mod tests {
         let dy64 = seeded(&shape, 3);
         let loss64 = ndarray::Zip::from(&x64)
             .and(&t64)
-            .map_collect(|&x, &t| x.max(0.0) + (-x.abs()).exp().ln_1p() - t * x);
+            .map_collect(|&x, &t| reference(x, t));
         let dx64 = ndarray::Zip::from(&x64)
             .and(&t64)
             .and(&dy64)
-            .map_collect(|&x, &t, &d| d * (1.0 / (1.0 + (-x).exp()) - t));
+            .map_collect(|&x, &t, &d| d * reference_grad(x, t));
         let x32 = x64.mapv(|v| v as f32);
         let x32_transposed_in_memory = x32.t().as_standard_layout().t().to_owned();
         assert!(x32_transposed_in_memory.as_slice().is_none());
@@ -268,9 +297,9 @@ mod tests {
         let shape = [100, 784]; // 78,400 elements: 5 chunks, the last one partial
         let x64 = seeded(&shape, 6).mapv(|v| 20.0 * v);
         let t64 = seeded(&shape, 7).mapv(|v| (v + 1.0) / 2.0);
-        let exact: f64 = ndarray::Zip::from(&x64).and(&t64).fold(0.0, |s, &x, &t| {
-            s + x.max(0.0) + (-x.abs()).exp().ln_1p() - t * x
-        });
+        let exact: f64 = ndarray::Zip::from(&x64)
+            .and(&t64)
+            .fold(0.0, |s, &x, &t| s + reference(x, t));
         let sum_on = |threads: usize, x32: &ndarray::ArrayD<f32>| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
             pool.unwrap().install(|| {

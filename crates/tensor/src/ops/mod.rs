@@ -49,7 +49,7 @@ use rayon::prelude::*;
 use crate::{Backward, Float, Tensor, Var};
 
 mod add;
-mod bce_with_logits;
+pub mod bce_with_logits;
 pub mod broadcast;
 mod concat;
 mod div;

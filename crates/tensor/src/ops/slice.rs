@@ -3,8 +3,8 @@
 //! ```text
 //! y = x[.., start..end, ..]     ⇒  dx = zeros of x's shape with dy written into start..end
 //! ```
-//! Reads nothing in backward but the input's shape. The VAE's encoder could emit mu and
-//! logvar as one `[batch, 2·latent]` array and slice it; PyTorch examples do.
+//! Reads nothing in backward but the input's shape. The VAE's encoder computes μ and
+//! ln σ² with one `[batch, 2·latent]` product and slices it in two (`model.rs`).
 
 use std::ops::Range;
 
