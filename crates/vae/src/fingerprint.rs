@@ -8,11 +8,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::source::check_same_size;
+use crate::data::check_same_size;
 use crate::data::split::split;
 use crate::data::Dataset;
+use crate::rng::epoch_rng;
 use crate::settings::Settings;
-use crate::train::epoch_rng;
 use crate::{Error, Result};
 
 /// The data a run trains and tests on, with its fingerprint.

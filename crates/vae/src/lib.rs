@@ -32,6 +32,7 @@ pub mod pictures;
 pub mod plots;
 pub mod report;
 pub mod resume;
+pub mod rng;
 pub mod run;
 pub mod run_folder;
 pub mod run_outputs;

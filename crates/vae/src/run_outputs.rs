@@ -12,7 +12,7 @@ use crate::plots;
 use crate::report::write_report;
 use crate::run_folder::{self, RunFolder, EPOCH_PICTURES};
 use crate::state::RunRecord;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::Result;
 
 /// Images on the latent map of a run folder: enough to see the clusters, quick to draw.

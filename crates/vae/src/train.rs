@@ -7,7 +7,6 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tensor::{Tape, Tensor};
 
 use crate::data::shuffled;
@@ -18,6 +17,7 @@ use crate::iwae::iwae;
 use crate::loss::{elbo, Objective};
 pub use crate::metrics::EpochMetrics;
 use crate::model::{normal_noise, Vae};
+pub use crate::rng::epoch_rng;
 pub use crate::settings::Settings;
 use crate::{Error, Result};
 
@@ -121,12 +121,6 @@ impl Trainer {
         }
         stats
     }
-}
-
-/// The random stream of one epoch: derived from (seed, epoch) alone, so a run resumed
-/// at an epoch boundary draws exactly what the uninterrupted run would have.
-pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
-    StdRng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// Trains one epoch (1-based `epoch`) over the training set in shuffled batches, then

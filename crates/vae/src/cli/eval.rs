@@ -10,7 +10,7 @@ use super::data_args::{load_checkpoint, DataArgs, WhichSet};
 use crate::checkpoint::Checkpoint;
 use crate::data::Pixels;
 use crate::eval;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::{Error, Result};
 
 /// More importance samples per image than this are refused: 200 times the standard

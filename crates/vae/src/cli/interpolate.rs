@@ -7,7 +7,7 @@ use rand::Rng;
 
 use super::data_args::ModelAndData;
 use crate::pictures::write_interpolations;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::{Error, Result};
 
 /// The flags of `vae interpolate` (the help is on its [`super::Command`] variant).

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use crate::pictures::write_reconstructions;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::Result;
 
 #[derive(Args, Debug)]

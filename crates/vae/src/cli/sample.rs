@@ -7,7 +7,7 @@ use clap::Args;
 use super::data_args::{load_checkpoint, picture_size};
 use crate::data::source::parse_image_size;
 use crate::pictures::write_samples;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::Result;
 
 #[derive(Args, Debug)]

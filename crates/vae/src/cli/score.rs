@@ -10,7 +10,7 @@ use crate::data::Pixels;
 use crate::eval::iw_bounds;
 use crate::exports::write_scores;
 use crate::pictures::write_images;
-use crate::train::epoch_rng;
+use crate::rng::epoch_rng;
 use crate::{Error, Result};
 
 /// The flags of `vae score` (the help is on its [`super::Command`] variant).

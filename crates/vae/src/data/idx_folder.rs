@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::source::check_same_size;
-use super::{Dataset, Intensities};
+use super::{check_same_size, Dataset, Intensities};
 use crate::idx::read_idx;
 use crate::{Error, Result};
 

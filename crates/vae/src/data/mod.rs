@@ -12,6 +12,9 @@ use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use std::path::Path;
+
+use crate::{Error, Result};
 
 pub mod idx_folder;
 pub mod image_folder;
@@ -258,6 +261,20 @@ impl Dataset {
             hash.update([0]);
         }
     }
+}
+
+/// Refuses training and test images of different sizes (read from `source`).
+pub fn check_same_size(source: &Path, train: &Dataset, test: &Dataset) -> Result<()> {
+    if (train.rows, train.cols) != (test.rows, test.cols) {
+        return Err(Error::invalid(
+            source,
+            format!(
+                "training images are {}×{} but test images {}×{}",
+                train.rows, train.cols, test.rows, test.cols
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A shuffled order of `0..len` for one epoch.

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::idx_folder::{is_idx_folder, load_folder};
 use super::image_folder::load_image_folder;
 use super::npy::load_npy;
-use super::Dataset;
+use super::{check_same_size, Dataset};
 use crate::{Error, Result};
 
 /// The sets read from a source: a training set, and a test set when the source has one.
@@ -68,20 +68,6 @@ pub fn load(path: &Path, image_size: Option<(usize, usize)>) -> Result<Loaded> {
         check_same_size(path, &loaded.train, test)?;
     }
     Ok(loaded)
-}
-
-/// Refuses training and test images of different sizes (read from `source`).
-pub fn check_same_size(source: &Path, train: &Dataset, test: &Dataset) -> Result<()> {
-    if (train.rows, train.cols) != (test.rows, test.cols) {
-        return Err(Error::invalid(
-            source,
-            format!(
-                "training images are {}×{} but test images {}×{}",
-                train.rows, train.cols, test.rows, test.cols
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Parses `HxW` (e.g. `28x28`; `×` and `X` work too) into (height, width).
