@@ -17,6 +17,13 @@ use ndarray::ArrayD;
 
 use crate::Float;
 
+mod display;
+mod gradients;
+mod leaves;
+mod var;
+
+pub use gradients::Gradients;
+
 /// Plain n-dimensional data with no history: an ndarray array.
 pub type Tensor<T = f32> = ArrayD<T>;
 
@@ -115,47 +122,6 @@ impl<T: Float> Tape<T> {
     /// Taking `&mut self` guarantees that no `Var` of the old graph is still alive.
     pub fn reset(&mut self) {
         self.nodes.get_mut().clear();
-    }
-
-    /// Binds a parameter (copied onto the tape): a leaf whose gradient is wanted.
-    pub fn param(&self, value: &Tensor<T>) -> Var<'_, T> {
-        self.param_owned(value.clone())
-    }
-
-    /// Like [`param`](Tape::param) but moves the array in; get it back with
-    /// [`take_value`](Tape::take_value) after `backward` to avoid any copy.
-    pub fn param_owned(&self, value: Tensor<T>) -> Var<'_, T> {
-        let requires_grad = self.is_grad_enabled();
-        self.push_node(Node {
-            value,
-            name: "param",
-            parents: Vec::new(),
-            requires_grad,
-            backward: None,
-        })
-    }
-
-    /// Binds a constant (data, noise): a leaf with no gradient.
-    pub fn constant(&self, value: &Tensor<T>) -> Var<'_, T> {
-        self.constant_owned(value.clone())
-    }
-
-    /// Like [`constant`](Tape::constant) but moves the array in.
-    pub fn constant_owned(&self, value: Tensor<T>) -> Var<'_, T> {
-        self.push_node(Node {
-            value,
-            name: "constant",
-            parents: Vec::new(),
-            requires_grad: false,
-            backward: None,
-        })
-    }
-
-    /// Moves a node's value out (leaving an empty array), e.g. to hand a parameter
-    /// bound with [`param_owned`](Tape::param_owned) back to its model.
-    pub fn take_value(&self, var: Var<'_, T>) -> Tensor<T> {
-        let empty = Tensor::from_shape_vec(vec![0], Vec::new()).expect("an empty array");
-        std::mem::replace(&mut self.nodes.borrow_mut()[var.id].value, empty)
     }
 
     /// Records an op: its `name` (for printing), its `value`, the `inputs` it was
@@ -303,94 +269,5 @@ fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, dx: Tensor<T>, value: &Ten
     match slot {
         None => *slot = Some(dx),
         Some(g) => *g += &dx,
-    }
-}
-
-/// The result of [`Tape::backward`]: the gradient of every leaf that required one.
-pub struct Gradients<T: Float = f32> {
-    grads: Vec<Option<Tensor<T>>>,
-}
-
-impl<T: Float> Gradients<T> {
-    /// The gradient with respect to `var`, if it has one (it is a parameter on a path to
-    /// the loss).
-    pub fn get(&self, var: Var<'_, T>) -> Option<&Tensor<T>> {
-        self.grads.get(var.id).and_then(Option::as_ref)
-    }
-
-    /// Moves the gradient with respect to `var` out.
-    pub fn take(&mut self, var: Var<'_, T>) -> Option<Tensor<T>> {
-        self.grads.get_mut(var.id).and_then(Option::take)
-    }
-
-    /// The gradient with respect to `var`, or zeros of its shape when the loss does not
-    /// depend on it (a parameter that is bound but unused still gets a gradient).
-    pub fn wrt(&mut self, var: Var<'_, T>) -> Tensor<T> {
-        self.take(var)
-            .unwrap_or_else(|| Tensor::zeros(var.value().raw_dim()))
-    }
-}
-
-impl<'t, T: Float> Var<'t, T> {
-    /// The tape this value lives on.
-    pub fn tape(self) -> &'t Tape<T> {
-        self.tape
-    }
-
-    /// Position on the tape (`%id` in the printed graph).
-    pub fn id(self) -> usize {
-        self.id
-    }
-
-    /// Borrows the value. Drop the borrow before recording more ops on this tape.
-    pub fn value(&self) -> Ref<'t, Tensor<T>> {
-        self.tape.value(self.id)
-    }
-
-    /// A copy of the value.
-    pub fn to_tensor(self) -> Tensor<T> {
-        self.value().clone()
-    }
-
-    /// The value's shape.
-    pub fn shape(self) -> Vec<usize> {
-        self.value().shape().to_vec()
-    }
-
-    /// The single element of a scalar (any shape with one element).
-    ///
-    /// # Panics
-    /// If the value has more than one element.
-    pub fn item(self) -> T {
-        let value = self.value();
-        assert_eq!(value.len(), 1, "item: value has shape {:?}", value.shape());
-        *value.iter().next().expect("one element")
-    }
-}
-
-/// Prints the graph, one node per line: `%4 = matmul(%2, %3)  [128, 400]  grad`.
-impl<T: Float> fmt::Display for Tape<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (id, node) in self.nodes.borrow().iter().enumerate() {
-            let inputs: Vec<String> = node.parents.iter().map(|p| format!("%{p}")).collect();
-            let call = if inputs.is_empty() {
-                node.name.to_string()
-            } else {
-                format!("{}({})", node.name, inputs.join(", "))
-            };
-            let grad = if node.requires_grad {
-                "  requires grad"
-            } else {
-                ""
-            };
-            writeln!(f, "%{id} = {call:<28} {:?}{grad}", node.value.shape())?;
-        }
-        Ok(())
-    }
-}
-
-impl<T: Float> fmt::Debug for Var<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Var(%{}, {:?})", self.id, self.shape())
     }
 }
