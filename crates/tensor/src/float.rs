@@ -3,12 +3,17 @@
 //! Every op is written once, generically over [`Float`]. Training runs in `f32` (fast,
 //! half the memory traffic); gradient checks run the very same code in `f64`, where
 //! central differences are accurate to ~1e-10 and a wrong derivative cannot hide.
+//!
+//! The vectorizable `exp`, `ln(1 + u)` and `tanh` the hot loops use are the
+//! [`FastMath`] trait's, in [`crate::fastmath`]: the speed path, kept apart from this one.
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
+
+use crate::fastmath::FastMath;
 
 /// A floating-point element type the engine can compute with: `f32` or `f64`.
 pub trait Float:
@@ -25,6 +30,7 @@ pub trait Float:
     + Display
     + Send
     + Sync
+    + FastMath
     + 'static
 {
     /// The type's name (`"f32"` or `"f64"`), for messages and file metadata.
@@ -35,19 +41,6 @@ pub trait Float:
 
     /// Widens to `f64` (exact for both types).
     fn as_f64(self) -> f64;
-
-    /// eˣ on hot paths. `f32`: a vectorizable polynomial within 3e-7 relative that
-    /// saturates outside [−87, 88] (see [`fastmath`](crate::fastmath)); `f64`: libm's
-    /// exact `exp`. `FMA` picks fused multiply-adds (see [`simd`](crate::simd)).
-    fn exp_fast<const FMA: bool>(self) -> Self;
-
-    /// ln(1 + u) for `u` in [0, 1] on hot paths. `f32`: a vectorizable polynomial within
-    /// 3e-7 relative; `f64`: libm's exact `ln_1p`.
-    fn ln_1p_fast<const FMA: bool>(self) -> Self;
-
-    /// tanh on hot paths. `f32`: a vectorizable approximation within 5e-7 relative that
-    /// carries NaN; `f64`: libm's exact `tanh`.
-    fn tanh_fast<const FMA: bool>(self) -> Self;
 }
 
 impl Float for f32 {
@@ -58,18 +51,6 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
-    #[inline(always)]
-    fn exp_fast<const FMA: bool>(self) -> Self {
-        crate::fastmath::exp_f32::<FMA>(self)
-    }
-    #[inline(always)]
-    fn ln_1p_fast<const FMA: bool>(self) -> Self {
-        crate::fastmath::ln_1p_unit_f32::<FMA>(self)
-    }
-    #[inline(always)]
-    fn tanh_fast<const FMA: bool>(self) -> Self {
-        crate::fastmath::tanh_f32::<FMA>(self)
-    }
 }
 
 impl Float for f64 {
@@ -79,17 +60,5 @@ impl Float for f64 {
     }
     fn as_f64(self) -> f64 {
         self
-    }
-    #[inline(always)]
-    fn exp_fast<const FMA: bool>(self) -> Self {
-        self.exp()
-    }
-    #[inline(always)]
-    fn ln_1p_fast<const FMA: bool>(self) -> Self {
-        self.ln_1p()
-    }
-    #[inline(always)]
-    fn tanh_fast<const FMA: bool>(self) -> Self {
-        self.tanh()
     }
 }

@@ -24,16 +24,6 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
     numerator / (T::one() + e)
 }
 
-/// σ(x) through the vectorizable `exp` of [`Float::exp_fast`], for the BCE's backward
-/// (every pixel of every step; `FMA`: see [`crate::simd`]). Does not propagate NaN:
-/// see [`crate::fastmath`].
-#[inline(always)]
-pub(crate) fn sigmoid_fast<T: Float, const FMA: bool>(x: T) -> T {
-    let e = (-x.abs()).exp_fast::<FMA>();
-    let numerator = if x >= T::zero() { T::one() } else { e };
-    numerator / (T::one() + e)
-}
-
 #[derive(Debug)]
 struct SigmoidBackward;
 

@@ -22,16 +22,6 @@ pub(crate) fn softplus<T: Float>(x: T) -> T {
     x.max(T::zero()) + (-x.abs()).exp().ln_1p()
 }
 
-/// `ln(1 + eˣ)` for the BCE's forward, the hottest elementwise loop of training (every
-/// pixel of every step): `ln(1 + e)` with `e = e^(−|x|) ∈ (0, 1]`, both by the
-/// vectorizable functions of [`Float`] (`FMA`: see [`crate::simd`]). Within 3e-7
-/// relative of the exact value. Does not propagate NaN by itself: see [`crate::fastmath`].
-#[inline(always)]
-pub(crate) fn softplus_fast<T: Float, const FMA: bool>(x: T) -> T {
-    let e = (-x.abs()).exp_fast::<FMA>();
-    x.max(T::zero()) + e.ln_1p_fast::<FMA>()
-}
-
 #[derive(Debug)]
 struct SoftplusBackward;
 
@@ -76,7 +66,7 @@ mod tests {
 
     #[test]
     fn fast_and_exact_agree() {
-        use super::softplus_fast;
+        use crate::fastmath::softplus_fast;
         // (below −87, e^(−|x|) is under f32's normal range and the fast exp gives 0)
         for i in -4000..5000 {
             let x = i as f32 / 50.0;

@@ -5,7 +5,7 @@
 //! ```
 //! Reads the output in backward.
 //!
-//! The forward uses [`Float::tanh_fast`]: in `f32` a vectorized approximation within
+//! The forward uses [`FastMath::tanh_fast`](crate::fastmath::FastMath::tanh_fast): in `f32` a vectorized approximation within
 //! 5e-7 relative (`fastmath.rs`; libm's `tanhf` is a function call per element and was
 //! a sixth of a training step of the IWAE paper's tanh network), in `f64` libm's exact
 //! `tanh`, so gradient checks see the exact function.

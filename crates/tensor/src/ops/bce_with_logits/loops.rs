@@ -2,8 +2,7 @@
 //! each a [`Kernel`] that [`dispatch`](crate::simd::dispatch) runs in its AVX2+FMA
 //! version where the CPU has one. The tests check both versions against f64 on any CPU.
 
-use crate::ops::sigmoid::sigmoid_fast;
-use crate::ops::softplus::softplus_fast;
+use crate::fastmath::{sigmoid_fast, softplus_fast};
 use crate::simd::Kernel;
 use crate::Float;
 
