@@ -34,7 +34,7 @@
 //! through `t·x` whenever a logit is NaN. The `sigmoid`, `softplus` and `log_sigmoid`
 //! ops use libm and propagate NaN as usual.
 
-use crate::Float;
+use num_traits::Float;
 
 /// `a·b + c`: fused (`mul_add`) when `FMA`, else a multiply and an add.
 #[inline(always)]
@@ -130,7 +130,7 @@ pub fn tanh_f32<const FMA: bool>(x: f32) -> f32 {
 
 /// The hot loops' `exp`, `ln(1 + u)` and `tanh`: for `f32` the vectorizable versions of
 /// this module, for `f64` libm's exact ones (so gradient checks in f64 see the exact
-/// functions). A supertrait of [`Float`]: every element type has them.
+/// functions). A supertrait of [`crate::Float`]: every element type has them.
 /// `FMA` picks fused multiply-adds (see [`crate::simd`]).
 pub trait FastMath: Copy {
     /// eˣ. `f32`: within 3e-7 relative, saturating outside [−87, 88].
@@ -174,7 +174,7 @@ impl FastMath for f64 {
 /// σ(x) by the vectorizable `exp`, for the BCE's backward (every pixel of every step);
 /// the plain version is `ops::sigmoid`'s. Does not propagate NaN (see above).
 #[inline(always)]
-pub(crate) fn sigmoid_fast<T: Float, const FMA: bool>(x: T) -> T {
+pub(crate) fn sigmoid_fast<T: Float + FastMath, const FMA: bool>(x: T) -> T {
     let e = (-x.abs()).exp_fast::<FMA>();
     let numerator = if x >= T::zero() { T::one() } else { e };
     numerator / (T::one() + e)
@@ -184,7 +184,7 @@ pub(crate) fn sigmoid_fast<T: Float, const FMA: bool>(x: T) -> T {
 /// forward, the hottest elementwise loop of training; the plain version is
 /// `ops::softplus`'s. Within 3e-7 relative of the exact value. Does not propagate NaN.
 #[inline(always)]
-pub(crate) fn softplus_fast<T: Float, const FMA: bool>(x: T) -> T {
+pub(crate) fn softplus_fast<T: Float + FastMath, const FMA: bool>(x: T) -> T {
     let e = (-x.abs()).exp_fast::<FMA>();
     x.max(T::zero()) + e.ln_1p_fast::<FMA>()
 }

@@ -131,7 +131,8 @@ pub fn gemm_with_plan<'a, T: Float>(
 /// `A·B` into a new row-major array.
 pub fn matmul<'a, T: Float>(a: ArrayView2<'a, T>, b: ArrayView2<'a, T>) -> Array2<T> {
     let (m, n) = (a.nrows(), b.ncols());
-    let mut c = Array2::from_shape_vec((m, n), crate::ops::zeros_vec(m * n)).expect("m·n zeros");
+    let mut c =
+        Array2::from_shape_vec((m, n), crate::parallel::zeros_vec(m * n)).expect("m·n zeros");
     gemm(T::one(), a, b, T::zero(), c.view_mut());
     c
 }

@@ -43,6 +43,7 @@ pub mod float;
 pub mod gradcheck;
 pub mod kernel;
 pub mod ops;
+mod parallel;
 pub mod simd;
 pub mod tape;
 #[cfg(any(test, feature = "testing"))]

@@ -10,9 +10,9 @@ use crate::model::Vae;
 use crate::pictures::{write_interpolations, write_pictures, write_reconstructions, write_samples};
 use crate::plots;
 use crate::report::write_report;
+use crate::rng::epoch_rng;
 use crate::run_folder::{self, RunFolder, EPOCH_PICTURES};
 use crate::state::RunRecord;
-use crate::rng::epoch_rng;
 use crate::Result;
 
 /// Images on the latent map of a run folder: enough to see the clusters, quick to draw.

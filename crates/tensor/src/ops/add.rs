@@ -9,7 +9,8 @@
 
 use std::ops;
 
-use super::broadcast::{broadcast_shape, sum_to_shape};
+use super::broadcast::sum_to_shape;
+use super::checks::check_broadcast;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> ops::Add for Var<'t, T> {
@@ -26,13 +27,6 @@ impl<'t, T: Float> ops::Add for Var<'t, T> {
             &*a + &*bv
         };
         self.tape.record("add", y, &[self, b], AddBackward)
-    }
-}
-
-/// Panics with the op name and both shapes if they do not broadcast together.
-pub(crate) fn check_broadcast(op: &str, a: &[usize], b: &[usize]) {
-    if broadcast_shape(a, b).is_none() {
-        panic!("{op}: shapes do not broadcast: {a:?} and {b:?}");
     }
 }
 

@@ -28,6 +28,7 @@
 
 use rayon::prelude::*;
 
+use super::checks::check_same_shape;
 use super::{contiguous, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN};
 use crate::simd::dispatch;
 use crate::{Backward, Float, Tensor, Var};
@@ -44,7 +45,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn bce_with_logits(self, targets: Var<'t, T>) -> Var<'t, T> {
         let loss = {
             let (x, t) = (self.value(), targets.value());
-            check_shapes("bce_with_logits", &x, &t);
+            check_same_shape("bce_with_logits", &x, &t);
             let (xs, ts) = (contiguous(&x), contiguous(&t));
             let mut loss = zeros_vec(xs.len());
             zip_chunks(&mut loss, &xs, &ts, |loss, x, t| {
@@ -73,7 +74,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn bce_with_logits_sum(self, targets: Var<'t, T>) -> Var<'t, T> {
         let total = {
             let (x, t) = (self.value(), targets.value());
-            check_shapes("bce_with_logits_sum", &x, &t);
+            check_same_shape("bce_with_logits_sum", &x, &t);
             let (xs, ts) = (contiguous(&x), contiguous(&t));
             let partial_sum = |x: &[T], t: &[T]| {
                 let mut sum = 0.0;
@@ -104,16 +105,6 @@ impl<'t, T: Float> Var<'t, T> {
             BceWithLogitsBackward { summed: true },
         )
     }
-}
-
-fn check_shapes<T: Float>(op: &str, x: &Tensor<T>, t: &Tensor<T>) {
-    assert_eq!(
-        x.shape(),
-        t.shape(),
-        "{op}: logits {:?} and targets {:?} differ",
-        x.shape(),
-        t.shape()
-    );
 }
 
 /// Backward of both forms. `summed`: `dy` is a scalar, the same for every element.

@@ -7,7 +7,7 @@
 
 use ndarray::{Axis, Slice};
 
-use super::sum::check_axis;
+use super::checks::check_axis;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

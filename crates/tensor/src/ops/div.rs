@@ -11,8 +11,8 @@ use std::ops;
 
 use ndarray::Zip;
 
-use super::add::check_broadcast;
 use super::broadcast::sum_to_shape;
+use super::checks::check_broadcast;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> ops::Div for Var<'t, T> {

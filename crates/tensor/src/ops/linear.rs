@@ -16,7 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use super::matmul::as_matrix;
+use super::checks::as_matrix;
 use super::{contiguous, zeros_vec, PARALLEL_MIN_LEN};
 use crate::kernel;
 use crate::{Backward, Float, Tensor, Var};

@@ -10,7 +10,7 @@
 
 use ndarray::{Axis, Zip};
 
-use super::sum::check_axis;
+use super::checks::check_axis;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

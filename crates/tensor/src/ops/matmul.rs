@@ -9,7 +9,7 @@
 //! kernel reads them in place, nothing is copied. An input that needs no gradient (the
 //! images fed to the first layer) skips its whole product.
 
-use ndarray::{ArrayView2, Ix2};
+use super::checks::as_matrix;
 
 use crate::kernel;
 use crate::{Backward, Float, Tensor, Var};
@@ -34,13 +34,6 @@ impl<'t, T: Float> Var<'t, T> {
         };
         self.tape.record("matmul", c, &[self, b], MatMulBackward)
     }
-}
-
-/// A 2-D view of a tensor, or a panic naming the op and the shape.
-pub(crate) fn as_matrix<'a, T: Float>(op: &str, x: &'a Tensor<T>) -> ArrayView2<'a, T> {
-    x.view()
-        .into_dimensionality::<Ix2>()
-        .unwrap_or_else(|_| panic!("{op}: expected a 2-D tensor, got shape {:?}", x.shape()))
 }
 
 #[derive(Debug)]

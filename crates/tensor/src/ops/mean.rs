@@ -4,7 +4,7 @@
 //! mean(x) = (1/n) · Σᵢ xᵢ     ⇒  dx = dy / n   (from sum's rule, then mul_scalar's)
 //! ```
 
-use super::sum::check_axis;
+use super::checks::check_axis;
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {

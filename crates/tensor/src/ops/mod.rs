@@ -40,17 +40,18 @@
 //! - `dy` is ∂L/∂y and always has `y`'s shape; likewise `dx`, `da`, `db`.
 //! - Shapes are written `[rows, cols]`.
 
-use std::borrow::Cow;
 use std::ops;
 
-use ndarray::Zip;
-use rayon::prelude::*;
+pub(crate) use crate::parallel::{
+    contiguous, map, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN,
+};
 
 use crate::{Backward, Float, Tensor, Var};
 
 mod add;
 pub mod bce_with_logits;
 pub mod broadcast;
+mod checks;
 mod concat;
 mod div;
 mod exp;
@@ -76,9 +77,6 @@ mod sum;
 mod tanh;
 mod transpose;
 
-/// Arrays at least this long are processed by elementwise ops on the rayon pool.
-pub(crate) const PARALLEL_MIN_LEN: usize = 1 << 15;
-
 impl<'t, T: Float> Var<'t, T> {
     /// Records an elementwise op `y = f(x)`: the shared forward of exp, tanh, relu, ...
     pub(crate) fn unary<B: Backward<T> + 'static>(
@@ -92,15 +90,6 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// `f` applied to every element, in parallel for large arrays.
-pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
-    if x.len() >= PARALLEL_MIN_LEN {
-        Zip::from(x).par_map_collect(|&v| f(v))
-    } else {
-        x.mapv(f)
-    }
-}
-
 /// The shared backward of elementwise ops: `dx = dy ⊙ f'(x, y)`, computed in place in
 /// `dy`'s buffer (one pass, no allocation). `df` gets `(x, y)` and returns ∂y/∂x.
 pub(crate) fn chain<T: Float>(
@@ -111,65 +100,6 @@ pub(crate) fn chain<T: Float>(
 ) -> Tensor<T> {
     update2(&mut dy, x, y, |d, x, y| d * df(x, y));
     dy
-}
-
-/// `d ← f(d, a, b)` elementwise, in place; in parallel for large arrays.
-pub(crate) fn update2<T: Float>(
-    d: &mut Tensor<T>,
-    a: &Tensor<T>,
-    b: &Tensor<T>,
-    f: impl Fn(T, T, T) -> T + Sync + Send,
-) {
-    let zip = Zip::from(d).and(a).and(b);
-    if a.len() >= PARALLEL_MIN_LEN {
-        zip.par_for_each(|d, &a, &b| *d = f(*d, a, b));
-    } else {
-        zip.for_each(|d, &a, &b| *d = f(*d, a, b));
-    }
-}
-
-/// A tensor's elements as one slice in row-major order: borrowed when the tensor is
-/// already laid out that way (as every freshly computed one is), else copied.
-pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
-    match x.as_slice() {
-        Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(x.iter().copied().collect()),
-    }
-}
-
-/// `len` zeros, written on the rayon pool when long: a buffer the next pass overwrites
-/// (a matrix product with β = 0, the BCE's gradient) still has to be initialised, and
-/// one thread filling megabytes with zeros leaves the other idle for ~0.1 ms per MB.
-pub(crate) fn zeros_vec<T: Float>(len: usize) -> Vec<T> {
-    if len < PARALLEL_MIN_LEN {
-        return vec![T::zero(); len];
-    }
-    let mut v = Vec::with_capacity(len);
-    v.par_extend(rayon::iter::repeat_n(T::zero(), len));
-    v
-}
-
-/// Slices processed by one rayon task in [`zip_chunks`]: 64 KiB of `f32`, long enough to
-/// amortise a task hand-off, short enough to balance two threads.
-pub(crate) const CHUNK: usize = 1 << 14;
-
-/// `f(out, a, b)` over matching chunks of three equally long slices, in parallel for
-/// long ones: the driver of the loops written as [`crate::simd::Kernel`]s.
-pub(crate) fn zip_chunks<T: Float>(
-    out: &mut [T],
-    a: &[T],
-    b: &[T],
-    f: impl Fn(&mut [T], &[T], &[T]) + Sync + Send,
-) {
-    assert!(out.len() == a.len() && a.len() == b.len());
-    if out.len() < PARALLEL_MIN_LEN {
-        f(out, a, b);
-        return;
-    }
-    out.par_chunks_mut(CHUNK)
-        .zip(a.par_chunks(CHUNK))
-        .zip(b.par_chunks(CHUNK))
-        .for_each(|((out, a), b)| f(out, a, b));
 }
 
 // Scalar operator sugar: `x * 0.5`, `x - 1.0`. The Var-Var operators (`a + b`, `a * b`,

@@ -8,8 +8,8 @@
 
 use std::ops;
 
-use super::add::check_broadcast;
 use super::broadcast::sum_to_shape;
+use super::checks::check_broadcast;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> ops::Sub for Var<'t, T> {

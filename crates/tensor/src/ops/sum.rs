@@ -8,6 +8,8 @@
 
 use ndarray::Axis;
 
+use super::checks::check_axis;
+
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -36,14 +38,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape
             .record("sum_axis", y, &[self], SumAxisBackward { axis, keep_dim })
     }
-}
-
-/// Panics with the op name if `axis` does not exist in `shape`.
-pub(crate) fn check_axis(op: &str, axis: usize, shape: &[usize]) {
-    assert!(
-        axis < shape.len(),
-        "{op}: axis {axis} out of range for shape {shape:?}"
-    );
 }
 
 #[derive(Debug)]
