@@ -25,6 +25,12 @@ use proptest::test_runner::Config as ProptestConfig;
 use crate::gradcheck;
 use crate::{Tape, Tensor, Var};
 
+mod builtin_ops;
+mod programs;
+
+pub use builtin_ops::builtin_ops;
+pub use programs::{assert_program_gradcheck, program, run, Instruction, Program, ProgramOp};
+
 /// Proptest settings: `PROPTEST_CASES` when set (`just gradcheck` sets 2000), else a
 /// number that keeps the default test run fast.
 pub fn config() -> ProptestConfig {
