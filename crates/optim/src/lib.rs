@@ -12,7 +12,7 @@
 //! - [`clip_grad_norm`] and [`clip_grad_value`].
 //!
 //! Every default equals PyTorch's, and the update rules reproduce PyTorch's trajectories
-//! to 1e-12 (tests/optim_golden.rs). State can be saved as named tensors and restored
+//! to 1e-12 (crates/optim/tests/golden.rs). State can be saved as named tensors and restored
 //! exactly ([`Optimizer::state`], [`Optimizer::load_state`]).
 //!
 //! ```
