@@ -10,7 +10,7 @@ use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use safetensors::SafeTensors;
 use serde_json::Value;
 
-const CASES: [&str; 8] = [
+const CASES: [&str; 9] = [
     "sgd",
     "sgd_momentum",
     "sgd_nesterov",
@@ -19,6 +19,7 @@ const CASES: [&str; 8] = [
     "adam_big_lr",
     "adam_weight_decay",
     "adamw",
+    "adam_amsgrad",
 ];
 
 fn optimizer(spec: &Value) -> Box<dyn Optimizer<f64>> {
