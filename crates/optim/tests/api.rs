@@ -70,3 +70,63 @@ fn a_changed_parameter_count_panics() {
     adam.step(&mut [&mut a], &[&g]);
     adam.step(&mut [&mut a, &mut b], &[&g, &g]);
 }
+
+#[test]
+fn the_learning_rate_and_step_count_are_what_the_trait_says() {
+    let mut adam = Adam::<f64>::new(AdamConfig::default());
+    assert_eq!((adam.lr(), adam.steps()), (1e-3, 0));
+    adam.set_lr(0.5);
+    assert_eq!(adam.lr(), 0.5);
+    // Adam's first step moves each coordinate by lr·sign(g): the new lr is the one used.
+    let (mut p, g) = (zeros(&[2]), ndarray::arr1(&[3.0, -7.0]).into_dyn());
+    adam.step(&mut [&mut p], &[&g]);
+    adam.step(&mut [&mut p], &[&g]);
+    assert_eq!(adam.steps(), 2);
+    assert!(
+        (p[[0]] + 1.0).abs() < 1e-6 && (p[[1]] - 1.0).abs() < 1e-6,
+        "{p}"
+    );
+}
+
+#[test]
+fn damaged_adam_states_are_refused() {
+    use optim::State;
+    let t = |name: &str, n: usize| (name.to_string(), zeros(&[n]));
+    let load = |step: u64, tensors: Vec<(String, ArrayD<f64>)>| {
+        Adam::<f64>::new(AdamConfig::default()).load_state(State { step, tensors })
+    };
+    assert!(load(0, vec![]).is_ok(), "a fresh optimizer's state");
+    assert!(load(2, vec![t("m.0", 2), t("v.0", 2)]).is_ok());
+    let err = load(2, vec![t("m.0", 2), t("m.1", 2), t("v.0", 2)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("2 first moments but 1 second moments"),
+        "{err}"
+    );
+    let err = load(2, vec![t("m.0", 2), t("v.0", 3)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("or their shapes differ"), "{err}");
+    let err = load(3, vec![]).unwrap_err().to_string();
+    assert!(
+        err.contains("step is 3 but the moments are missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn clipping_scales_by_max_over_norm_plus_a_millionth_as_pytorch() {
+    let mut g = ndarray::arr1(&[3.0f64, 4.0]).into_dyn();
+    let norm = optim::clip_grad_norm(&mut [&mut g], 1.0);
+    assert_eq!(norm, 5.0);
+    let coef: f64 = 1.0 / (5.0 + 1e-6);
+    assert!(
+        (g[[0]] - 3.0 * coef).abs() < 1e-15 && (g[[1]] - 4.0 * coef).abs() < 1e-15,
+        "{g}"
+    );
+    // Below the limit nothing changes.
+    let mut small = ndarray::arr1(&[0.3f64, 0.4]).into_dyn();
+    optim::clip_grad_norm(&mut [&mut small], 1.0);
+    assert_eq!(small, ndarray::arr1(&[0.3, 0.4]).into_dyn());
+}
