@@ -112,6 +112,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_warmup_adds_its_steps_to_a_piecewise_length() {
+        let pieces = Schedule::Piecewise(vec![(3, 1.0), (4, 0.5)]);
+        assert_eq!(pieces.total(), Some(7));
+        let warm = Schedule::Warmup {
+            steps: 2,
+            then: Box::new(pieces),
+        };
+        assert_eq!(warm.total(), Some(9));
+        assert_eq!(Schedule::Constant.total(), None);
+    }
+
+    #[test]
     fn step_decay_boundaries() {
         let s = Schedule::Step {
             every: 10,

@@ -10,7 +10,7 @@ use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use safetensors::SafeTensors;
 use serde_json::Value;
 
-const CASES: [&str; 9] = [
+const CASES: [&str; 11] = [
     "sgd",
     "sgd_momentum",
     "sgd_nesterov",
@@ -20,6 +20,8 @@ const CASES: [&str; 9] = [
     "adam_weight_decay",
     "adamw",
     "adam_amsgrad",
+    "sgd_dampening",
+    "sgd_plain_weight_decay",
 ];
 
 fn optimizer(spec: &Value) -> Box<dyn Optimizer<f64>> {
