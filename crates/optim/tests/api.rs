@@ -130,3 +130,38 @@ fn clipping_scales_by_max_over_norm_plus_a_millionth_as_pytorch() {
     optim::clip_grad_norm(&mut [&mut small], 1.0);
     assert_eq!(small, ndarray::arr1(&[0.3, 0.4]).into_dyn());
 }
+
+#[test]
+fn sgd_keeps_its_learning_rate_step_count_and_checks_its_state() {
+    use optim::State;
+    let mut sgd = Sgd::<f64>::new(SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    });
+    assert_eq!((sgd.lr(), sgd.steps()), (0.1, 0));
+    sgd.set_lr(0.5);
+    assert_eq!(sgd.lr(), 0.5);
+    let (mut p, g) = (zeros(&[1]), ndarray::arr1(&[2.0]).into_dyn());
+    sgd.step(&mut [&mut p], &[&g]);
+    assert_eq!(
+        (sgd.steps(), p[[0]]),
+        (1, -1.0),
+        "the first step is lr·g with the new lr"
+    );
+    let load = |momentum: f64, step: u64, tensors: Vec<(String, ArrayD<f64>)>| {
+        Sgd::<f64>::new(SgdConfig {
+            momentum,
+            ..SgdConfig::default()
+        })
+        .load_state(State { step, tensors })
+    };
+    let err = load(0.9, 4, vec![]).unwrap_err().to_string();
+    assert!(err.contains("momentum buffers are missing"), "{err}");
+    assert!(
+        load(0.0, 4, vec![]).is_ok(),
+        "plain SGD has no buffers to miss"
+    );
+    assert!(load(0.9, 0, vec![]).is_ok(), "a fresh state");
+    assert!(load(0.9, 4, vec![("momentum.0".into(), zeros(&[1]))]).is_ok());
+}

@@ -135,6 +135,19 @@ impl<'t, T: Float> ops::Div<T> for Var<'t, T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::Tape;
+
+    #[test]
+    fn scalar_operators_mean_what_they_say() {
+        let tape = Tape::<f64>::new();
+        let x = tape.constant(&ndarray::arr1(&[3.0, -6.0]).into_dyn());
+        let values = |v: crate::Var<'_, f64>| v.to_tensor().into_raw_vec_and_offset().0;
+        assert_eq!(values(x + 1.0), vec![4.0, -5.0]);
+        assert_eq!(values(x - 1.0), vec![2.0, -7.0]);
+        assert_eq!(values(x * 2.0), vec![6.0, -12.0]);
+        assert_eq!(values(x / 4.0), vec![0.75, -1.5]);
+    }
+
     #[test]
     fn zeros_vec_is_all_zeros_on_both_paths() {
         for len in [0, 7, super::PARALLEL_MIN_LEN + 3] {
