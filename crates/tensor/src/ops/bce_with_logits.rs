@@ -211,6 +211,33 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "bce_with_logits: logits [2, 3] and targets [3, 2] differ")]
+    fn logits_and_targets_of_different_shapes_panic() {
+        let tape = Tape::<f64>::new();
+        let x = tape.constant(&seeded(&[2, 3], 1));
+        let _ = x.bce_with_logits(tape.constant(&seeded(&[3, 2], 2)));
+    }
+
+    /// An upstream gradient that is not laid out row-major (a transposed view made
+    /// owned) gives the same gradient as its row-major copy.
+    #[test]
+    fn an_upstream_gradient_in_any_layout_gives_the_same_gradient() {
+        let (x64, t64) = (
+            seeded(&[3, 4], 8),
+            seeded(&[3, 4], 9).mapv(|v| (v + 1.0) / 2.0),
+        );
+        let dy = seeded(&[4, 3], 10).t().to_owned();
+        assert!(!dy.is_standard_layout());
+        let grad = |dy: crate::Tensor<f64>| {
+            let tape = Tape::<f64>::new();
+            let x = tape.param(&x64);
+            let loss = x.bce_with_logits(tape.constant(&t64));
+            tape.backward_with(loss, dy).get(x).unwrap().clone()
+        };
+        assert_eq!(grad(dy.clone()), grad(dy.as_standard_layout().into_owned()));
+    }
+
+    #[test]
     fn a_nan_logit_gives_a_nan_loss() {
         let tape = Tape::<f32>::new();
         let x = tape.constant(&array![f32::NAN, 0.0].into_dyn());
