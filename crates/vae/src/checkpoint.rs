@@ -18,6 +18,7 @@ use std::path::Path;
 
 use tensor::Float;
 
+pub use crate::data::square_image;
 use crate::model::{Activation, ModelConfig, Vae};
 use crate::tensor_file::{check_finite, TensorFile, Verification};
 use crate::{Error, Result};
@@ -41,13 +42,6 @@ pub struct Checkpoint<T: Float> {
     pub verification: Verification,
     /// The images' (height, width), when the file says or the input size is a square.
     pub image_size: Option<(usize, usize)>,
-}
-
-/// The image (height, width) of a model of `input_dim` pixels when nothing says: square
-/// when `input_dim` is a square.
-pub fn square_image(input_dim: usize) -> Option<(usize, usize)> {
-    let side = (input_dim as f64).sqrt().round() as usize;
-    (side * side == input_dim).then_some((side, side))
 }
 
 /// The weights file of `model`: its tensors and its architecture in the metadata, with

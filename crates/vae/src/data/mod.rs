@@ -277,6 +277,13 @@ pub fn check_same_size(source: &Path, train: &Dataset, test: &Dataset) -> Result
     Ok(())
 }
 
+/// The image (height, width) of images of `input_dim` pixels when nothing says: square
+/// when `input_dim` is a square.
+pub fn square_image(input_dim: usize) -> Option<(usize, usize)> {
+    let side = (input_dim as f64).sqrt().round() as usize;
+    (side * side == input_dim).then_some((side, side))
+}
+
 /// A shuffled order of `0..len` for one epoch.
 pub fn shuffled<R: Rng>(len: usize, rng: &mut R) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();

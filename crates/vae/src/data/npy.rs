@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
 
-use super::{Dataset, Intensities};
+use super::{square_image, Dataset, Intensities};
 use crate::{Error, Result};
 
 /// The labels file that goes with `images` (`x.npy` → `x_labels.npy`).
@@ -26,8 +26,8 @@ pub fn load_npy(path: &Path, size: Option<(usize, usize)>) -> Result<Dataset> {
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
     let (shape, images) = read_images(path, &bytes)?;
     let (n, rows, cols) = match (shape.as_slice(), size) {
-        (&[n, d], None) => match square_side(d) {
-            Some(side) => (n, side, side),
+        (&[n, d], None) => match square_image(d) {
+            Some((h, w)) => (n, h, w),
             None => (n, 1, d),
         },
         (&[n, d], Some((h, w))) if h * w == d => (n, h, w),
@@ -137,12 +137,6 @@ fn read_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
             })
         })
         .collect()
-}
-
-/// The side of a square of `d` pixels, if `d` is a square.
-fn square_side(d: usize) -> Option<usize> {
-    let side = (d as f64).sqrt().round() as usize;
-    (side * side == d).then_some(side)
 }
 
 fn check_1d(path: &Path, shape: &[usize], n: usize) -> Result<()> {
