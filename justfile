@@ -66,6 +66,10 @@ bench:
     cargo bench --bench train_step
     cargo bench --bench adam
 
+# Our GEMM against matrixmultiply and the gemm crate, as % of the FMA peak (ARGS: --json, --threads N, --only ...).
+kernel-report *ARGS:
+    cargo run --release -p tensor --example kernel_report -- {{ARGS}}
+
 # Mutation testing of the engine's ops and the optimizers (686 mutants; hours: run it in the
 # background). Needs `cargo install cargo-mutants`; SHARD picks one of 8 deterministic parts.
 mutants SHARD="0/1":

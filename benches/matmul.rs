@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use tensor::kernel;
 
 #[path = "support/peak.rs"]
@@ -26,29 +26,9 @@ const VAE_SHAPES: [(usize, usize, usize); 5] = [
 ];
 const SQUARES: [usize; 3] = [512, 1024, 2048];
 
-/// How the operands are stored: `nn` plain, `nt` B stored `[n,k]` and read as Bᵀ
-/// (forward of a linear layer), `tn` A stored `[k,m]` read as Aᵀ (weight gradients).
-const LAYOUTS: [&str; 3] = ["nn", "nt", "tn"];
-
-fn operands(m: usize, k: usize, n: usize, layout: &str) -> (Array2<f32>, Array2<f32>) {
-    let a = if layout == "tn" { (k, m) } else { (m, k) };
-    let b = if layout == "nt" { (n, k) } else { (k, n) };
-    let fill = |(i, j): (usize, usize)| ((i * 31 + j * 17) % 23) as f32 / 23.0 - 0.5;
-    (
-        Array2::from_shape_fn(a, fill),
-        Array2::from_shape_fn(b, fill),
-    )
-}
-
-fn views<'a>(
-    a: &'a Array2<f32>,
-    b: &'a Array2<f32>,
-    layout: &str,
-) -> (ArrayView2<'a, f32>, ArrayView2<'a, f32>) {
-    let a = if layout == "tn" { a.t() } else { a.view() };
-    let b = if layout == "nt" { b.t() } else { b.view() };
-    (a, b)
-}
+#[path = "support/operands.rs"]
+mod operands;
+use operands::{operands, views, LAYOUTS};
 
 fn bench_matmul(c: &mut Criterion) {
     let mut cases: Vec<(usize, usize, usize, &str)> = Vec::new();

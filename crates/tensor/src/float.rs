@@ -31,6 +31,7 @@ pub trait Float:
     + Send
     + Sync
     + FastMath
+    + crate::gemm::Element
     + 'static
 {
     /// The type's name (`"f32"` or `"f64"`), for messages and file metadata.

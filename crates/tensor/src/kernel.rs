@@ -29,7 +29,7 @@ use crate::Float;
 
 /// Products below this many flops (2·m·k·n) run on the calling thread: a rayon
 /// hand-off costs a few microseconds, as much as a 64×64×64 product.
-pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+pub const PARALLEL_MIN_FLOPS: usize = crate::gemm::PARALLEL_MIN_FLOPS;
 
 /// Block sizes are multiples of this, matrixmultiply's largest micro-kernel side (8×8 for
 /// sgemm on AVX2), so no block ends in a partial, masked micro-tile it could have avoided.
@@ -71,11 +71,28 @@ pub fn plan(m: usize, k: usize, n: usize, threads: usize) -> Plan {
 /// Narrowest column block worth a thread of its own.
 pub const MIN_COLUMN_BLOCK: usize = 64;
 
-/// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides.
+/// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides, on
+/// the path [`crate::gemm::Path::selected`] names (matrixmultiply split over the pool
+/// unless `TENSOR_GEMM` picks our own kernel).
 ///
 /// # Panics
 /// If the shapes do not agree (`matmul: ...` with both shapes).
 pub fn gemm<'a, T: Float>(
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    crate::gemm::gemm(alpha, a, b, beta, c);
+}
+
+/// The same product computed by matrixmultiply, split over the pool by [`plan`]: the
+/// fallback path and our kernel's oracle.
+///
+/// # Panics
+/// If the shapes do not agree.
+pub fn gemm_matrixmultiply<'a, T: Float>(
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,

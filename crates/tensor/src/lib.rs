@@ -26,7 +26,8 @@
 //!    with `ops/exp.rs`, then `ops/mul.rs` (two inputs), `ops/broadcast.rs`,
 //!    `ops/matmul.rs`, `ops/bce_with_logits.rs`.
 //! 4. [`gradcheck`]: the finite-difference oracle every op is tested against.
-//! 5. [`kernel`]: the rayon-parallel matrix multiply.
+//! 5. [`kernel`]: the matrix multiply the ops call, and [`gemm`], our own packed GEMM
+//!    with AVX-512, AVX2+FMA and portable micro-kernels (the speed path).
 //! 6. [`fastmath`] and [`simd`]: the vectorizable `exp` and `ln(1 + u)` of the hot loops,
 //!    and how a loop is compiled twice and run with AVX2 and FMA where the CPU has them.
 //!
@@ -36,10 +37,12 @@
 //! and panic with the op's name and both shapes.
 
 #![warn(missing_docs)]
-#![deny(unsafe_code)] // one exception, explained in `simd`
+#![deny(unsafe_code)] // two exceptions, explained in `simd` and `gemm`
 
 pub mod fastmath;
 pub mod float;
+#[allow(unsafe_code)]
+pub mod gemm;
 pub mod gradcheck;
 pub mod kernel;
 pub mod ops;

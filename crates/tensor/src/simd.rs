@@ -58,6 +58,18 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// Whether this CPU has AVX-512F (32 registers of 512 bits: the widest GEMM micro-kernel).
+pub fn has_avx512f() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn run_avx2_fma<K: Kernel>(kernel: K) {

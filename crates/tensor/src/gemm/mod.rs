@@ -1,0 +1,294 @@
+//! Our own matrix multiply, `C ← α·A·B + β·C`: a packed, cache-blocked GEMM in the style
+//! of BLIS (Goto & van de Geijn, *Anatomy of High-Performance Matrix Multiplication*,
+//! 2008), with micro-kernels for AVX-512, AVX2+FMA and plain Rust chosen at run time.
+//!
+//! # The idea in one paragraph
+//! `C[i,j] = Σ_p A[i,p]·B[p,j]` costs `2·m·k·n` flops on `m·k + k·n` inputs, so every
+//! input value is used `n` (or `m`) times. A CPU can do two vector FMAs per cycle but load
+//! only two or three vectors per cycle, from L1 only, so the kernel's job is to reuse
+//! each loaded value many times from *registers*. The **micro-kernel** keeps an `MR×NR`
+//! tile of `C` in registers and, for each `p`, loads `NR` values of `B` and `MR` of `A`
+//! and does `MR·NR` multiply-adds: `MR·NR / (MR + NR)` flops per loaded value. Everything
+//! around it (blocking and packing) only makes sure those loads hit L1.
+//!
+//! # The loops (outermost first)
+//! 1. **`pc`: blocks of `kc` shared indices.** `kc` is chosen so one packed sliver of `B`
+//!    (`kc×NR`, reused for every row tile) fits in L1 with room for the `A` sliver that
+//!    streams past it: 256 × 32 f32 = 32 KiB of a 48 KiB L1. `k` is cut into equal blocks
+//!    (784 → 4 × 196, not 3 × 256 + 16), so no block is a sliver of overhead.
+//! 2. **Blocks of `mc` rows,** so the packed `A` block (`mc×kc`) stays in L2 while every
+//!    column tile of `B` passes over it.
+//! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
+//!    call of the micro-kernel on a `kc`-long packed sliver of `A` and of `B`.
+//!
+//! **Packing** (`pack.rs`) copies a sliver, from whatever strides the operand has, into
+//! the exact order the kernel reads it, with the edges padded with zeros. That is why
+//! transposed operands (backprop's `dC·Bᵀ` and `Aᵀ·dC`) are never copied first: only
+//! packing sees strides. But packing costs a pass over the operand, which a product with
+//! few rows (the batch) never earns back, so where the operand is already laid out for
+//! the kernel (`A` with contiguous rows, `B` with contiguous rows and a stride that does
+//! not alias in L1) the kernel reads it in place and only the edge tiles are packed
+//! (`shape.rs` says when, with the figures).
+//!
+//! # The tile shapes
+//! A micro-kernel needs at least `latency × throughput` independent FMAs in flight
+//! (4 cycles × 2 per cycle = 8) or the FMA units wait. It keeps `MR·NR/L` accumulator
+//! registers (`L` lanes per vector) plus `NR/L` for the row of `B` and one broadcast of
+//! `A`, and the CPU has 32 vector registers with AVX-512, 16 with AVX2:
+//! - AVX-512, f32: `12×32` = 24 accumulators + 2 + 1 = 27 of 32 registers; per `p`, 2
+//!   loads of `B` and 12 broadcasts (folded into the FMAs) feed 24 FMAs.
+//! - AVX2, f32: `6×16` = 12 accumulators + 2 + 1 = 15 of 16 registers.
+//! - f64 has half the lanes: `12×16` and `6×8`.
+//!
+//! # Threads and determinism
+//! Both operands are packed once, by all threads together, into one shared buffer; then
+//! the tiles of `C` are dealt out in equal runs, one run per thread. Every element of `C`
+//! is summed by one thread in one fixed order (the `kc` blocks in turn, `p` in order
+//! within each), so the result is bit-identical whatever the number of threads. The
+//! micro-kernels use fused multiply-adds and the portable one does not, so results differ
+//! in the last bits *between paths*, never between runs or thread counts.
+//!
+//! # Choosing the path
+//! [`Path::best`] is the widest micro-kernel the CPU runs. Products take
+//! [`Path::selected`]: the environment variable `TENSOR_GEMM` (`avx512`, `avx2`,
+//! `portable` or `matrixmultiply`; a path the CPU lacks falls back to the best it has),
+//! else, for now, matrixmultiply (see `selected_path` for why). `TENSOR_GEMM=avx2`
+//! measures the AVX2 path on an AVX-512 machine. [`gemm_on`] takes the path as an
+//! argument (the tests run every path the machine has).
+//!
+//! # Safety
+//! This module (its micro-kernels in `x86.rs` and `portable.rs`, and the writes to `C`
+//! in `run.rs`) is the crate's `unsafe` code besides [`crate::simd`]: a [`MicroKernel`]
+//! can only be obtained for a path the CPU supports, and the driver hands it operands and
+//! a tile of `C` whose bounds it has checked, each tile to one thread.
+
+mod pack;
+mod portable;
+mod run;
+mod shape;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use rayon::prelude::*;
+
+use self::run::{compute, pack_both, Output};
+use self::shape::{Direct, Shape};
+use crate::Float;
+
+pub use self::path::Path;
+
+mod path;
+
+/// The environment variable that forces a path: `avx512`, `avx2`, `portable`, `matrixmultiply`.
+pub const PATH_ENV: &str = "TENSOR_GEMM";
+
+/// Products below this many flops (`2·m·k·n`) run on the calling thread: a rayon
+/// hand-off costs a few microseconds, as much as a 64×64×64 product.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+
+/// The micro-kernel's signature; see `x86.rs` for what it computes and its contract.
+type KernelFn<T> = unsafe fn(usize, *const T, usize, usize, *const T, usize, *mut T, usize, T, T);
+
+/// A micro-kernel, its tile and its cache blocking.
+#[derive(Clone, Copy)]
+pub struct MicroKernel<T> {
+    /// Rows of the tile of `C` it computes.
+    pub mr: usize,
+    /// Columns of the tile.
+    pub nr: usize,
+    /// The blocking it is used with.
+    pub blocking: Blocking,
+    run: KernelFn<T>,
+}
+
+/// Cache block sizes (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blocking {
+    /// The longest block of the shared dimension `k`.
+    pub kc: usize,
+    /// Rows of `A` per L2 block (a multiple of the tile's `MR`).
+    pub mc: usize,
+}
+
+/// The element types the kernel multiplies (`f32` and `f64`): each knows its micro-kernels
+/// and keeps a reusable packing buffer per thread.
+pub trait Element: Copy + Send + Sync + 'static {
+    /// The micro-kernel for `path`, or `None` if the path is `MatrixMultiply` or the CPU
+    /// lacks the instructions (the only way to obtain a kernel: see the module's Safety).
+    fn microkernel(path: Path) -> Option<MicroKernel<Self>>;
+    /// Takes this thread's packing buffer (leaving an empty one, so a nested call is safe).
+    fn take_buffer() -> Vec<Self>;
+    /// Gives the buffer back for the next call on this thread.
+    fn return_buffer(buffer: Vec<Self>);
+}
+
+thread_local! {
+    static F32_BUFFER: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static F64_BUFFER: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
+}
+
+macro_rules! element {
+    ($t:ty, $buffer:ident, avx512: $avx512:ident $mr512:literal x $nr512:literal,
+     avx2: $avx2:ident $mr2:literal x $nr2:literal, kc: $kc:literal) => {
+        impl Element for $t {
+            fn microkernel(path: Path) -> Option<MicroKernel<$t>> {
+                if !path.is_supported() {
+                    return None;
+                }
+                let (mr, nr, run): (usize, usize, KernelFn<$t>) = match path {
+                    #[cfg(target_arch = "x86_64")]
+                    Path::Avx512 => ($mr512, $nr512, x86::$avx512),
+                    #[cfg(target_arch = "x86_64")]
+                    Path::Avx2Fma => ($mr2, $nr2, x86::$avx2),
+                    Path::Portable => (portable::MR, portable::NR, portable::portable::<$t>),
+                    _ => return None,
+                };
+                let blocking = Blocking {
+                    kc: $kc,
+                    mc: 16 * mr,
+                };
+                Some(MicroKernel {
+                    mr,
+                    nr,
+                    blocking,
+                    run,
+                })
+            }
+            fn take_buffer() -> Vec<$t> {
+                $buffer.take()
+            }
+            fn return_buffer(buffer: Vec<$t>) {
+                $buffer.set(buffer)
+            }
+        }
+    };
+}
+
+element!(f32, F32_BUFFER, avx512: avx512_f32_12x32 12 x 32, avx2: avx2_f32_6x16 6 x 16, kc: 256);
+element!(f64, F64_BUFFER, avx512: avx512_f64_12x16 12 x 16, avx2: avx2_f64_6x8 6 x 8, kc: 256);
+
+/// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides, on
+/// the path [`Path::selected`] chose. With β = 0, `C` is not read (it may hold NaNs).
+///
+/// # Panics
+/// If the shapes do not agree (`matmul: ...` with both shapes).
+pub fn gemm<'a, T: Float>(
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    gemm_on(Path::selected(), alpha, a, b, beta, c);
+}
+
+/// [`gemm`] on the given path (the best supported one if the CPU lacks it).
+pub fn gemm_on<'a, T: Float>(
+    path: Path,
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+) {
+    let blocking = T::microkernel(path.or_best()).map(|k| k.blocking);
+    gemm_blocked(path, blocking, alpha, a, b, beta, c);
+}
+
+/// [`gemm_on`] with explicit block sizes (`None`: the kernel's own), for tuning them.
+pub fn gemm_blocked<'a, T: Float>(
+    path: Path,
+    blocking: Option<Blocking>,
+    alpha: T,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "matmul: shapes do not agree: [{m}, {k}] · [{k2}, {n}] → {:?}",
+        c.shape()
+    );
+    let Some(mut kernel) = T::microkernel(path.or_best()) else {
+        return crate::kernel::gemm_matrixmultiply(alpha, a, b, beta, c);
+    };
+    if let Some(blocking) = blocking {
+        kernel.blocking = blocking;
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        return c.map_inplace(|x| *x = if beta == T::zero() { beta } else { beta * *x });
+    }
+    let row_stride_ok = m == 1 || c.strides()[0] >= n as isize;
+    if c.strides()[1] != 1 && n > 1 || !row_stride_ok {
+        // An unusual output layout: compute into a row-major array, then combine.
+        let mut tmp = Array2::zeros((m, n));
+        gemm_blocked(path, blocking, alpha, a, b, T::zero(), tmp.view_mut());
+        return c.zip_mut_with(&tmp, |x, &t| {
+            *x = if beta == T::zero() { t } else { beta * *x + t }
+        });
+    }
+    let threads = if 2 * m * k * n < PARALLEL_MIN_FLOPS {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
+    let mut shape = Shape::new(m, k, n, &kernel);
+    // Operands read in place where the kernel can (see `Direct`); only the rest is packed.
+    shape.a_direct = Direct::of_a(a);
+    shape.b_direct = Direct::of_b(b);
+    let mut buffer = T::take_buffer();
+    let (packed_a, packed_b) = shape.buffers(&mut buffer);
+    pack_both(&shape, a, b, packed_a, packed_b, threads);
+    let out = Output {
+        ptr: c.as_mut_ptr(),
+        ldc: if m == 1 { n } else { c.strides()[0] as usize },
+    };
+    let tiles = shape.tile_order(&kernel);
+    let run = |tiles: &[(usize, usize)]| {
+        compute(
+            &shape, &kernel, packed_a, packed_b, tiles, alpha, beta, &out,
+        )
+    };
+    if threads == 1 {
+        run(&tiles);
+    } else {
+        tiles
+            .par_chunks(tiles.len().div_ceil(threads))
+            .for_each(run);
+    }
+    T::return_buffer(buffer);
+}
+
+/// The path every product takes unless told otherwise: the environment variable
+/// [`PATH_ENV`] if set (a path the CPU lacks falls back to [`Path::best`]), else
+/// [`Path::MatrixMultiply`]. Read once.
+///
+/// Why matrixmultiply is still the default: our kernel leads it on most shapes in
+/// isolation, but the training step measured 1–4 % slower with it (the `A·Bᵀ` layout of
+/// every forward layer still packs `B` with a scalar transpose, and the 20-wide latent
+/// layer wastes a third of each 32-wide tile). It becomes the default when the training
+/// step says so; BENCHMARKS.md has the figures.
+fn selected_path() -> Path {
+    static SELECTED: OnceLock<Path> = OnceLock::new();
+    *SELECTED.get_or_init(|| match std::env::var(PATH_ENV) {
+        Ok(name) => match Path::from_name(&name) {
+            Some(path) => path.or_best(),
+            None => {
+                eprintln!(
+                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx2, portable, matrixmultiply; using matrixmultiply"
+                );
+                Path::MatrixMultiply
+            }
+        },
+        Err(_) => Path::MatrixMultiply,
+    })
+}

@@ -1,0 +1,90 @@
+//! Packing: copying a block of an operand, from whatever strides it has, into the order
+//! the micro-kernel reads it, so that the kernel's inner loop walks memory strictly
+//! forwards, one cache line after the next.
+//!
+//! A *sliver* of `R` rows and `kc` columns is stored column after column: element `(i, p)`
+//! goes to `out[p·R + i]`. For `A` the rows are `MR` rows of `A`; for `B` the same function
+//! packs `NR` columns of `B`, given the transposed view (`B`'s columns are `Bᵀ`'s rows).
+//! Rows past the matrix's edge are zero, so the kernel always computes a full tile and
+//! the padding adds nothing.
+//!
+//! Transposed operands (backprop's `dC·Bᵀ`, `Aᵀ·dC`) are just views with swapped strides;
+//! packing reads them in their own order and is the only place strides matter.
+
+use ndarray::ArrayView2;
+
+use crate::Float;
+
+/// Packs `src` (`rows ≤ width` × `kc`) into `out` (`kc·width` values): `out[p·width + i] =
+/// src[i, p]`, zero for `i ≥ rows`.
+pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [T]) {
+    let (rows, kc) = src.dim();
+    debug_assert!(rows <= width && out.len() == kc * width);
+    if rows < width {
+        out.fill(T::zero());
+    }
+    if src.strides()[0] == 1 || rows == 1 {
+        // Each column of `src` (one `p`) is contiguous: copy it as a run (a memcpy the
+        // compiler turns into a few vector moves). `B` in `A·B` and `A` in `Aᵀ·B`.
+        for (col, chunk) in src.columns().into_iter().zip(out.chunks_exact_mut(width)) {
+            match col.to_slice() {
+                Some(run) => chunk[..rows].copy_from_slice(run),
+                None => chunk.iter_mut().zip(col).for_each(|(o, &v)| *o = v),
+            }
+        }
+    } else if let Some(lanes) = row_slices(&src) {
+        // Rows are contiguous (`A` in `A·B`, `B` in `A·Bᵀ`): a transpose. Write each
+        // output run in order, gathering one value from each row; the rows' cache lines
+        // stay in L1 across the 16 consecutive `p` they hold.
+        for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
+            for (o, lane) in chunk.iter_mut().zip(&lanes) {
+                *o = lane[p];
+            }
+        }
+    } else {
+        for (i, row) in src.rows().into_iter().enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                out[p * width + i] = v;
+            }
+        }
+    }
+}
+
+/// The rows of `src` as slices, if each is contiguous.
+fn row_slices<'a, T>(src: &ArrayView2<'a, T>) -> Option<Vec<&'a [T]>> {
+    (0..src.nrows())
+        .map(|i| {
+            let mut row = *src;
+            row.collapse_axis(ndarray::Axis(0), i);
+            row.index_axis_move(ndarray::Axis(0), 0).to_slice()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, s};
+
+    #[test]
+    fn a_sliver_is_stored_column_after_column_and_padded_with_zeros() {
+        let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let mut out = vec![f64::NAN; 9];
+        sliver(a.view(), 3, &mut out);
+        assert_eq!(out, [1.0, 4.0, 0.0, 2.0, 5.0, 0.0, 3.0, 6.0, 0.0]);
+    }
+
+    #[test]
+    fn strides_do_not_change_the_packed_order() {
+        let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let at = a.t().to_owned(); // stored transposed
+        let (mut row_major, mut col_major) = (vec![0.0; 6], vec![0.0; 6]);
+        sliver(a.view(), 2, &mut row_major);
+        sliver(at.t(), 2, &mut col_major);
+        assert_eq!(row_major, col_major);
+        let wide = array![[1.0, 0.0, 2.0, 0.0, 3.0], [4.0, 0.0, 5.0, 0.0, 6.0]];
+        let mut strided = vec![0.0; 6];
+        sliver(wide.slice(s![.., ..;2]), 2, &mut strided);
+        assert_eq!(strided, row_major);
+    }
+}

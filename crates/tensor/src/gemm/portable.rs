@@ -1,0 +1,57 @@
+//! The portable micro-kernel: the same tile loop as the x86 ones, in plain Rust the
+//! compiler vectorizes for whatever the build targets (SSE2 on a baseline x86-64 build,
+//! NEON on aarch64). It is the path on CPUs without AVX2, and the most readable statement
+//! of what every micro-kernel computes.
+
+use std::slice;
+
+use crate::Float;
+
+/// Rows of the portable tile.
+pub(super) const MR: usize = 4;
+/// Columns of the portable tile: 4×8 accumulators are 8 SSE registers of f32.
+pub(super) const NR: usize = 8;
+
+/// `C[0..MR, 0..NR] ← α·Σ_p a[p]ᵀ·b[p] + β·C` (β = 0: `C` is not read).
+///
+/// # Safety
+/// `A[i, p]` is readable at `a + i·a_rs + p·a_cs` and `B[p, 0..NR]` at `b + p·ldb` for
+/// `i < MR`, `p < kc`; `c` points at an `MR×NR` tile whose rows are `ldc` apart, which no
+/// one else touches during the call.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn portable<T: Float>(
+    kc: usize,
+    a: *const T,
+    a_rs: usize,
+    a_cs: usize,
+    b: *const T,
+    ldb: usize,
+    c: *mut T,
+    ldc: usize,
+    alpha: T,
+    beta: T,
+) {
+    let mut acc = [[T::zero(); NR]; MR];
+    for p in 0..kc {
+        // SAFETY: `B[p, 0..NR]` is at `b + p·ldb` and `A[i, p]` at `a + i·a_rs + p·a_cs`
+        // (the caller's guarantee).
+        let b_row = unsafe { slice::from_raw_parts(b.add(p * ldb), NR) };
+        for (i, row) in acc.iter_mut().enumerate() {
+            let ai = unsafe { *a.add(i * a_rs + p * a_cs) };
+            for (sum, &bj) in row.iter_mut().zip(b_row) {
+                *sum += ai * bj;
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row i of the caller's tile, NR values long.
+        let out = unsafe { slice::from_raw_parts_mut(c.add(i * ldc), NR) };
+        for (o, &sum) in out.iter_mut().zip(row) {
+            *o = if beta == T::zero() {
+                alpha * sum
+            } else {
+                alpha * sum + beta * *o
+            };
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! One product's sizes, its `k` blocks and tiles, and where the kernel reads each tile's
+//! operands: a packed sliver in the shared buffer, or the operand itself ([`Direct`]).
+
+use ndarray::ArrayView2;
+
+use super::MicroKernel;
+use crate::Float;
+
+/// The sizes of one product and where each packed sliver lives in the shared buffer.
+pub(super) struct Shape {
+    pub(super) m: usize,
+    pub(super) k: usize,
+    pub(super) n: usize,
+    /// Row tiles (`⌈m/MR⌉`) and column tiles (`⌈n/NR⌉`).
+    pub(super) row_tiles: usize,
+    pub(super) col_tiles: usize,
+    pub(super) mr: usize,
+    pub(super) nr: usize,
+    /// The `k` blocks: `(start, length)`, equal lengths of at most `kc`.
+    pub(super) k_blocks: Vec<(usize, usize)>,
+    /// Where the kernel reads `A` and `B` in place (full tiles only), if it can.
+    pub(super) a_direct: Option<Direct>,
+    pub(super) b_direct: Option<Direct>,
+}
+
+/// An operand the micro-kernel reads in place, without packing: its first element and
+/// its strides, in elements.
+///
+/// The kernel reads `A[i, p]` one scalar at a time (a broadcast), so it could read any
+/// strides; it reads a row of `B` as whole vectors, so `B` needs unit column stride. When
+/// the operand is already laid out well, packing copies every element once to save
+/// nothing: in the training step it cost a third of the kernel's own time. Edge tiles
+/// (past the last full `MR` rows or `NR` columns) are still packed, zero-padded.
+#[derive(Clone, Copy)]
+pub(super) struct Direct {
+    /// Address of element `[0, 0]`, as an integer (so `Shape` stays `Send`).
+    pub(super) base: usize,
+    pub(super) rows: usize,
+    pub(super) cols: usize,
+}
+
+impl Direct {
+    pub(super) fn strides<T>(v: &ArrayView2<'_, T>) -> Option<(usize, usize)> {
+        let s = v.strides();
+        (s[0] >= 0 && s[1] >= 0).then_some((s[0] as usize, s[1] as usize))
+    }
+
+    /// `A` in place when its rows are contiguous (`A·B`, `A·Bᵀ`): packing it would be a
+    /// transpose, the slowest copy there is. A column-major `A` (`Aᵀ·B`) packs with
+    /// plain copies into slivers that read better than its strided columns (measured:
+    /// 784×128×400 `tn`, 310 GFLOP/s in place, 355 packed).
+    pub(super) fn of_a<T>(a: ArrayView2<'_, T>) -> Option<Direct> {
+        let (rows, cols) = Direct::strides(&a)?;
+        (cols == 1).then_some(Direct {
+            base: a.as_ptr() as usize,
+            rows,
+            cols,
+        })
+    }
+
+    /// `B` in place when its rows are contiguous, unless the row stride is a multiple of
+    /// 256 bytes: then the rows of a sliver fall into a few of L1's 64 sets and evict
+    /// each other (measured: 1024³ `nn`, 140 GFLOP/s in place, 180 packed, one thread).
+    pub(super) fn of_b<T>(b: ArrayView2<'_, T>) -> Option<Direct> {
+        let (rows, cols) = Direct::strides(&b)?;
+        let aliasing = (rows * std::mem::size_of::<T>()).is_multiple_of(256);
+        (cols == 1 && !aliasing).then_some(Direct {
+            base: b.as_ptr() as usize,
+            rows,
+            cols,
+        })
+    }
+
+    /// The address of element `[i, j]`.
+    pub(super) fn at<T>(&self, i: usize, j: usize) -> *const T {
+        (self.base as *const T).wrapping_add(i * self.rows + j * self.cols)
+    }
+}
+
+impl Shape {
+    pub(super) fn new<T>(m: usize, k: usize, n: usize, kernel: &MicroKernel<T>) -> Shape {
+        let count = k.div_ceil(kernel.blocking.kc.max(1));
+        let len = k.div_ceil(count);
+        let k_blocks = (0..k).step_by(len).map(|p| (p, len.min(k - p))).collect();
+        let (mr, nr) = (kernel.mr, kernel.nr);
+        let (row_tiles, col_tiles) = (m.div_ceil(mr), n.div_ceil(nr));
+        Shape {
+            m,
+            k,
+            n,
+            row_tiles,
+            col_tiles,
+            mr,
+            nr,
+            k_blocks,
+            a_direct: None,
+            b_direct: None,
+        }
+    }
+
+    /// Splits the (reused) buffer into packed `A` (all row tiles × `k`) and packed `B`,
+    /// each starting on a 64-byte boundary (one cache line, one AVX-512 vector).
+    pub(super) fn buffers<'b, T: Float>(
+        &self,
+        buffer: &'b mut Vec<T>,
+    ) -> (&'b mut [T], &'b mut [T]) {
+        let pad = 64 / std::mem::size_of::<T>();
+        let (a_len, b_len) = (
+            self.row_tiles * self.mr * self.k,
+            self.col_tiles * self.nr * self.k,
+        );
+        let a_room = a_len.next_multiple_of(pad);
+        if buffer.len() < a_room + b_len + pad {
+            *buffer = vec![T::zero(); a_room + b_len + pad];
+        }
+        let skip = buffer.as_ptr().align_offset(64).min(pad);
+        let (a, b) = buffer[skip..].split_at_mut(a_room);
+        (&mut a[..a_len], &mut b[..b_len])
+    }
+
+    /// Whether row tile `ir` is read from a packed sliver (else in place).
+    pub(super) fn packs_a(&self, ir: usize) -> bool {
+        self.a_direct.is_none() || (ir + 1) * self.mr > self.m
+    }
+
+    /// Whether column tile `jr` is read from a packed sliver (else in place).
+    pub(super) fn packs_b(&self, jr: usize) -> bool {
+        self.b_direct.is_none() || (jr + 1) * self.nr > self.n
+    }
+
+    /// Where the kernel reads row tile `ir` of `A` in `k` block `pc`: pointer, row and
+    /// column strides.
+    pub(super) fn a_source<T>(
+        &self,
+        packed: &[T],
+        pc: usize,
+        ir: usize,
+    ) -> (*const T, usize, usize) {
+        let (p0, kc) = self.k_blocks[pc];
+        match self.a_direct {
+            Some(a) if !self.packs_a(ir) => (a.at(ir * self.mr, p0), a.rows, a.cols),
+            _ => {
+                let sliver =
+                    &packed[self.row_tiles * self.mr * p0 + ir * self.mr * kc..][..self.mr * kc];
+                (sliver.as_ptr(), 1, self.mr)
+            }
+        }
+    }
+
+    /// Where the kernel reads column tile `jr` of `B` in `k` block `pc`: pointer and row
+    /// stride.
+    pub(super) fn b_source<T>(&self, packed: &[T], pc: usize, jr: usize) -> (*const T, usize) {
+        let (p0, kc) = self.k_blocks[pc];
+        match self.b_direct {
+            Some(b) if !self.packs_b(jr) => (b.at(p0, jr * self.nr), b.rows),
+            _ => {
+                let sliver =
+                    &packed[self.col_tiles * self.nr * p0 + jr * self.nr * kc..][..self.nr * kc];
+                (sliver.as_ptr(), self.nr)
+            }
+        }
+    }
+
+    /// Every tile `(ir, jr)` of `C`, in the order one thread computes them: blocks of `mc`
+    /// rows, within a block column tile by column tile (the `B` sliver stays in L1), row
+    /// tile by row tile (the `A` block stays in L2).
+    pub(super) fn tile_order<T>(&self, kernel: &MicroKernel<T>) -> Vec<(usize, usize)> {
+        let block = (kernel.blocking.mc / self.mr).max(1);
+        let mut tiles = Vec::with_capacity(self.row_tiles * self.col_tiles);
+        for first in (0..self.row_tiles).step_by(block) {
+            for jr in 0..self.col_tiles {
+                let rows = first..(first + block).min(self.row_tiles);
+                tiles.extend(rows.map(|ir| (ir, jr)));
+            }
+        }
+        tiles
+    }
+}

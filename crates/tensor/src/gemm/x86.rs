@@ -1,0 +1,114 @@
+//! The x86-64 micro-kernels: one `MR×NR` tile of `C` from a packed sliver of `A` and one
+//! of `B`, written with `core::arch` intrinsics for AVX-512F and for AVX2+FMA.
+//!
+//! Every kernel is the same loop, stamped out by [`microkernel!`] for one register width
+//! and element type. For each `p` of the `kc` shared indices it
+//! 1. loads the `NR` packed values `B[p, 0..NR]` into `NV` vector registers,
+//! 2. for each of the `MR` rows, broadcasts `A[i, p]` (a load folded into the FMA as an
+//!    embedded broadcast on AVX-512) and does `NV` fused multiply-adds into the row's
+//!    accumulators,
+//!
+//! so the whole tile, `MR·NV` vectors, stays in registers for the entire `kc` loop and is
+//! written to `C` once, at the end: `C ← α·acc + β·C` (with β = 0, `C` is not read).
+//!
+//! Why these tile shapes (the module docs of [`super`] derive them in full):
+//! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
+//!   24 accumulators, + 2 for the `B` row + 1 broadcast = 27 registers of 32. 24
+//!   independent FMAs per `p` cover the FMA latency (4 cycles) × throughput (2 per
+//!   cycle) = 8 in flight three times over.
+//! - **AVX2 (16 registers of 8 f32 / 4 f64):** `MR = 6` × `NV = 2` = 12 accumulators,
+//!   + 2 + 1 = 15 of 16 registers (the classic Haswell BLIS tile).
+//!
+//! # Safety
+//! These functions are `unsafe` twice over: they are compiled for CPU features the
+//! machine may lack (call them only after [`super::Path`] detection said it has them),
+//! and they read and write through raw pointers (the caller guarantees that `A[0..MR, 0..kc]`
+//! and `B[0..kc, 0..NR]` are readable where the strides say, and that `c` points at an
+//! `MR×NR` tile of rows `ldc` apart that no one else touches during the call).
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+/// Defines one micro-kernel; see the module docs for the loop it writes. `A[i, p]` is read
+/// at `a + i·a_rs + p·a_cs` (a packed sliver: `a_rs = 1`, `a_cs = MR`; or `A` itself) and
+/// `B[p, j]` at `b + p·ldb + j` (a packed sliver: `ldb = NR`; or the rows of `B` itself).
+macro_rules! microkernel {
+    ($(#[$doc:meta])* $name:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
+     zero: $zero:ident, load: $load:ident, store: $store:ident, splat: $splat:ident,
+     fma: $fma:ident, mul: $mul:ident) => {
+        $(#[$doc])*
+        #[target_feature(enable = $feature)]
+        #[allow(clippy::too_many_arguments)]
+        pub(super) unsafe fn $name(
+            kc: usize,
+            a: *const $t,
+            a_rs: usize,
+            a_cs: usize,
+            b: *const $t,
+            ldb: usize,
+            c: *mut $t,
+            ldc: usize,
+            alpha: $t,
+            beta: $t,
+        ) {
+            let mut acc = [[$zero(); $nv]; $mr];
+            for p in 0..kc {
+                // SAFETY: p < kc, and the caller guarantees that `B[p, 0..NR]` is at
+                // `b + p·ldb` and `A[i, p]` at `a + i·a_rs + p·a_cs`.
+                let b_row = b.add(p * ldb);
+                let mut bv = [$zero(); $nv];
+                for (v, reg) in bv.iter_mut().enumerate() {
+                    *reg = $load(b_row.add(v * $lanes));
+                }
+                let a_col = a.add(p * a_cs);
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let ai = $splat(*a_col.add(i * a_rs));
+                    for (v, reg) in row.iter_mut().enumerate() {
+                        *reg = $fma(ai, bv[v], *reg);
+                    }
+                }
+            }
+            let va = $splat(alpha);
+            for (i, row) in acc.iter().enumerate() {
+                for (v, reg) in row.iter().enumerate() {
+                    // SAFETY: row i < MR and columns v·lanes.. < NR lie in the caller's tile.
+                    let dst = c.add(i * ldc + v * $lanes);
+                    let out = if beta == 0.0 {
+                        $mul(va, *reg)
+                    } else {
+                        $fma(va, *reg, $mul($splat(beta), $load(dst)))
+                    };
+                    $store(dst, out);
+                }
+            }
+        }
+    };
+}
+
+microkernel!(
+    /// f32, AVX-512F: a 12×32 tile (12 rows × 2 vectors of 16).
+    avx512_f32_12x32, "avx512f", f32, 16, 12, 2,
+    zero: _mm512_setzero_ps, load: _mm512_loadu_ps, store: _mm512_storeu_ps,
+    splat: _mm512_set1_ps, fma: _mm512_fmadd_ps, mul: _mm512_mul_ps
+);
+
+microkernel!(
+    /// f64, AVX-512F: a 12×16 tile (12 rows × 2 vectors of 8).
+    avx512_f64_12x16, "avx512f", f64, 8, 12, 2,
+    zero: _mm512_setzero_pd, load: _mm512_loadu_pd, store: _mm512_storeu_pd,
+    splat: _mm512_set1_pd, fma: _mm512_fmadd_pd, mul: _mm512_mul_pd
+);
+
+microkernel!(
+    /// f32, AVX2+FMA: a 6×16 tile (6 rows × 2 vectors of 8).
+    avx2_f32_6x16, "avx2,fma", f32, 8, 6, 2,
+    zero: _mm256_setzero_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
+    splat: _mm256_set1_ps, fma: _mm256_fmadd_ps, mul: _mm256_mul_ps
+);
+
+microkernel!(
+    /// f64, AVX2+FMA: a 6×8 tile (6 rows × 2 vectors of 4).
+    avx2_f64_6x8, "avx2,fma", f64, 4, 6, 2,
+    zero: _mm256_setzero_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
+    splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd
+);
