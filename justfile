@@ -71,8 +71,9 @@ kernel-report *ARGS:
     cargo run --release -p tensor --example kernel_report -- {{ARGS}}
 
 # Mutation testing of the engine's ops and the optimizers (686 mutants; hours: run it in the
-# background). Needs `cargo install cargo-mutants`; SHARD picks one of 8 deterministic parts.
+# background). Installs cargo-mutants if it is missing; SHARD picks one of 8 deterministic parts.
 mutants SHARD="0/1":
+    command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
     cargo mutants --workspace -f 'crates/tensor/src/ops/**' -f 'crates/optim/src/**' --shard {{SHARD}} --output target/mutants-{{replace(SHARD, "/", "-of-")}}
 
 # Format the code.
