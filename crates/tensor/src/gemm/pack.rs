@@ -33,9 +33,12 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
             }
         }
     } else if let Some(lanes) = row_slices(&src) {
-        // Rows are contiguous (`A` in `A·B`, `B` in `A·Bᵀ`): a transpose. Write each
-        // output run in order, gathering one value from each row; the rows' cache lines
-        // stay in L1 across the 16 consecutive `p` they hold.
+        // Rows are contiguous (`A` in `A·B`, `B` in `A·Bᵀ`): a transpose. In registers
+        // where the CPU can; else write each output run in order, gathering one value
+        // from each row (the rows' cache lines stay in L1 across the 16 `p` they hold).
+        if T::transpose_into(&lanes, width, out) {
+            return;
+        }
         for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
             for (o, lane) in chunk.iter_mut().zip(&lanes) {
                 *o = lane[p];
@@ -86,5 +89,33 @@ mod tests {
         let mut strided = vec![0.0; 6];
         sliver(wide.slice(s![.., ..;2]), 2, &mut strided);
         assert_eq!(strided, row_major);
+    }
+
+    #[test]
+    fn transposing_packs_match_the_definition_for_every_edge() {
+        // Rows contiguous (the transposing branch, in registers where the CPU can), with
+        // rows and kc on both sides of the 8×8 blocks.
+        for (rows, width, kc) in [
+            (12, 12, 37),
+            (32, 32, 64),
+            (7, 12, 9),
+            (20, 32, 8),
+            (9, 12, 3),
+        ] {
+            let a = ndarray::Array2::from_shape_fn((rows, kc + 3), |(i, p)| (i * 100 + p) as f32);
+            let src = a.slice(s![.., 1..kc + 1]);
+            let mut out = vec![f32::NAN; kc * width];
+            sliver(src, width, &mut out);
+            for p in 0..kc {
+                for i in 0..width {
+                    let expected = if i < rows { src[[i, p]] } else { 0.0 };
+                    assert_eq!(
+                        out[p * width + i],
+                        expected,
+                        "rows {rows} width {width} kc {kc}: ({i}, {p})"
+                    );
+                }
+            }
+        }
     }
 }

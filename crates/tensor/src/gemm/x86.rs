@@ -112,3 +112,73 @@ microkernel!(
     zero: _mm256_setzero_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd
 );
+
+/// Packs rows `lanes` (each at least `kc = out.len() / width` long) transposed into `out`
+/// (`out[p·width + i] = lanes[i][p]`) with 8×8 AVX2 transposes in registers, 8 loads, 24
+/// shuffles and 8 stores per 64 values; the leftover rows and columns one by one. It is
+/// what makes packing `B` of `x·Wᵀ` (whose rows are `W`'s columns) a quarter as costly
+/// as the scalar loop. Returns false, doing nothing, where the CPU lacks AVX2.
+pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]) -> bool {
+    if !crate::simd::has_avx2_fma() {
+        return false;
+    }
+    let kc = out.len() / width;
+    assert!(lanes.len() <= width && lanes.iter().all(|l| l.len() >= kc));
+    // SAFETY: the CPU has AVX2 (checked above); the bounds are checked inside.
+    unsafe { transpose_avx2(lanes, width, kc, out) };
+    true
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_avx2(lanes: &[&[f32]], width: usize, kc: usize, out: &mut [f32]) {
+    let (rows, full_rows, full_p) = (lanes.len(), lanes.len() / 8 * 8, kc / 8 * 8);
+    for i0 in (0..full_rows).step_by(8) {
+        for p0 in (0..full_p).step_by(8) {
+            // SAFETY: p0 + 8 ≤ kc ≤ every lane's length.
+            let r: [__m256; 8] =
+                std::array::from_fn(|i| _mm256_loadu_ps(lanes[i0 + i].as_ptr().add(p0)));
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            let columns = [
+                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+            ];
+            for (q, column) in columns.into_iter().enumerate() {
+                // SAFETY: (p0 + q)·width + i0 + 8 ≤ (kc − 1)·width + width = out.len().
+                let dst = &mut out[(p0 + q) * width + i0..][..8];
+                _mm256_storeu_ps(dst.as_mut_ptr(), column);
+            }
+        }
+    }
+    // The leftovers: columns past the last full 8, and rows past the last full 8.
+    for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
+        let rows_done = if p < full_p { full_rows } else { 0 };
+        for i in rows_done..rows {
+            chunk[i] = lanes[i][p];
+        }
+    }
+}
