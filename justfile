@@ -59,12 +59,14 @@ fuzz CASES="20000":
     PROPTEST_CASES={{CASES}} cargo test --release --test fuzz_inputs
     cargo test --release --test crash -- --nocapture
 
-# Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam.
+# Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam; the kernel report and its roofline (target/roofline.svg).
 bench:
     cargo bench --bench matmul
     MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading
     cargo bench --bench train_step
     cargo bench --bench adam
+    cargo run --release -p tensor --example kernel_report -- --json > target/kernel_report.jsonl
+    cargo run --release --example roofline -- target/kernel_report.jsonl target/roofline
 
 # Our GEMM against matrixmultiply and the gemm crate, as % of the FMA peak (ARGS: --json, --threads N, --only ...).
 kernel-report *ARGS:

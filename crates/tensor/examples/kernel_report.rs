@@ -130,6 +130,26 @@ fn blocking(path: Path) -> Option<Blocking> {
     })
 }
 
+/// GB/s of a parallel copy of 64 MiB (bytes read + written), best of 5: the slope of the
+/// roofline's memory-bound side.
+fn memory_bandwidth(pool: &rayon::ThreadPool) -> f64 {
+    use rayon::prelude::*;
+    let len = 16 << 20;
+    let src = vec![1.0f32; len];
+    let mut dst = vec![0.0f32; len];
+    (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            pool.install(|| {
+                dst.par_chunks_mut(1 << 16)
+                    .zip(src.par_chunks(1 << 16))
+                    .for_each(|(d, s)| d.copy_from_slice(s))
+            });
+            (2 * 4 * len) as f64 / start.elapsed().as_secs_f64() / 1e9
+        })
+        .fold(0.0, f64::max)
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -196,6 +216,7 @@ fn main() {
         peak::fma_peak_at(peak::Width::Avx512, opts.threads),
     );
     let peak = p256.max(p512);
+    let bandwidth = memory_bandwidth(&pool);
     let mut impls: Vec<Impl> = Path::available()
         .into_iter()
         .filter(|&p| p != Path::MatrixMultiply)
@@ -216,10 +237,11 @@ fn main() {
     if opts.json {
         println!(
             "{}",
-            serde_json::json!({"peak_gflops_256": p256, "peak_gflops_512": p512, "threads": opts.threads})
+            serde_json::json!({"peak_gflops_256": p256, "peak_gflops_512": p512, "bandwidth_gbs": bandwidth, "threads": opts.threads})
         );
     } else {
         println!("FMA peak on {} threads: {p256:.0} GFLOP/s with 256-bit vectors, {p512:.0} with 512-bit; percentages are of {peak:.0}.", opts.threads);
+        println!("Memory bandwidth (a parallel copy of 64 MiB): {bandwidth:.0} GB/s.");
         println!(
             "Medians of {} interleaved rounds, GFLOP/s (% of peak):\n",
             opts.rounds
