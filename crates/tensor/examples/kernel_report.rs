@@ -33,12 +33,13 @@ mod operands;
 use operands::{operands, views, LAYOUTS};
 
 /// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`, and which group it belongs to.
-const SHAPES: [(&str, usize, usize, usize); 10] = [
+const SHAPES: [(&str, usize, usize, usize); 11] = [
     ("vae", 128, 784, 400),
     ("vae", 128, 400, 784),
     ("vae", 784, 128, 400),
     ("vae", 400, 128, 784),
     ("vae", 128, 400, 20),
+    ("vae", 128, 20, 400),
     ("burda", 20, 784, 200),
     ("burda", 20, 200, 200),
     ("burda", 200, 20, 784),

@@ -90,6 +90,12 @@ pub const PATH_ENV: &str = "TENSOR_GEMM";
 /// hand-off costs a few microseconds, as much as a 64×64×64 product.
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
+/// Our kernel keeps products up to this many flops on the calling thread. Waking a
+/// second thread costs about 10 µs on a virtual machine; a 2-MFLOP product takes 13 µs
+/// on one thread, so splitting it lost time (128×20×400: 155 GFLOP/s on one thread, 124
+/// on two), while 6-MFLOP products gain.
+const SERIAL_MAX_FLOPS: usize = 1 << 21;
+
 /// The micro-kernel's signature; see `x86.rs` for what it computes and its contract.
 type KernelFn<T> = unsafe fn(usize, *const T, usize, usize, *const T, usize, *mut T, usize, T, T);
 
@@ -287,7 +293,7 @@ fn product<'a, T: Float>(
             *x = if beta == T::zero() { t } else { beta * *x + t }
         });
     }
-    let threads = if 2 * m * k * n < PARALLEL_MIN_FLOPS {
+    let threads = if 2 * m * k * n <= SERIAL_MAX_FLOPS {
         1
     } else {
         rayon::current_num_threads()

@@ -32,15 +32,16 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
                 None => chunk.iter_mut().zip(col).for_each(|(o, &v)| *o = v),
             }
         }
-    } else if let Some(lanes) = row_slices(&src) {
+    } else if let Some((lanes, rows)) = row_slices(&src) {
+        let lanes = &lanes[..rows];
         // Rows are contiguous (`A` in `A·B`, `B` in `A·Bᵀ`): a transpose. In registers
         // where the CPU can; else write each output run in order, gathering one value
         // from each row (the rows' cache lines stay in L1 across the 16 `p` they hold).
-        if T::transpose_into(&lanes, width, out) {
+        if T::transpose_into(lanes, width, out) {
             return;
         }
         for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
-            for (o, lane) in chunk.iter_mut().zip(&lanes) {
+            for (o, lane) in chunk.iter_mut().zip(lanes) {
                 *o = lane[p];
             }
         }
@@ -53,16 +54,21 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
     }
 }
 
-/// The rows of `src` as slices, if each is contiguous.
-fn row_slices<'a, T>(src: &ArrayView2<'a, T>) -> Option<Vec<&'a [T]>> {
-    (0..src.nrows())
-        .map(|i| {
-            let mut row = *src;
-            row.collapse_axis(ndarray::Axis(0), i);
-            row.index_axis_move(ndarray::Axis(0), 0).to_slice()
-        })
-        .collect()
+/// The rows of `src` as slices, if each is contiguous (in an array on the stack: this
+/// runs once per sliver, and a heap allocation each time measured in small products).
+fn row_slices<'a, T>(src: &ArrayView2<'a, T>) -> Option<([&'a [T]; MAX_WIDTH], usize)> {
+    let mut lanes: [&[T]; MAX_WIDTH] = [&[]; MAX_WIDTH];
+    if src.nrows() > MAX_WIDTH {
+        return None;
+    }
+    for (i, lane) in lanes.iter_mut().enumerate().take(src.nrows()) {
+        *lane = src.index_axis_move(ndarray::Axis(0), i).to_slice()?;
+    }
+    Some((lanes, src.nrows()))
 }
+
+/// The widest sliver any micro-kernel packs (its `MR` or `NR`).
+const MAX_WIDTH: usize = 32;
 
 #[cfg(test)]
 mod tests {

@@ -59,12 +59,18 @@ pub(super) fn pack_both<'a, 'p, T: Float>(
     }
     let job =
         |(src, width, out): (ArrayView2<'a, T>, usize, &'p mut [T])| pack::sliver(src, width, out);
-    if threads == 1 {
+    // Little to pack (edge tiles only, or a small product): not worth a hand-off.
+    let volume: usize = jobs.iter().map(|(_, _, out)| out.len()).sum();
+    if threads == 1 || volume < PARALLEL_MIN_PACK {
         jobs.into_iter().for_each(job);
     } else {
         jobs.into_par_iter().for_each(job);
     }
 }
+
+/// Packing less than this many elements stays on the calling thread: a rayon hand-off
+/// costs a few microseconds, as long as packing 32k elements.
+const PARALLEL_MIN_PACK: usize = 1 << 15;
 
 /// Where `C` is: its first element and the distance between its rows.
 pub(super) struct Output<T> {
