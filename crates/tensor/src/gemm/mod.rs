@@ -328,10 +328,10 @@ fn product<'a, T: Float>(
 /// [`Path::MatrixMultiply`]. Read once.
 ///
 /// Why matrixmultiply is still the default: our kernel leads it on most shapes in
-/// isolation and by 5–7 % in the batch-20 training step on one thread, but the two-thread
-/// training step measured level within the noise (the 20-wide latent layer wastes a
-/// third of each 32-wide tile, and elementwise work is half the step). It becomes the
-/// default when the training step says so; BENCHMARKS.md has the figures.
+/// isolation, but the training step measured only 1–7 % faster with ours, within the
+/// noise of the machine except at batch 20 (the 20-wide latent layer wastes a third of
+/// each 32-wide tile, and elementwise work is half the step). It becomes the default when
+/// the training step says so clearly; BENCHMARKS.md has the figures.
 fn selected_path() -> Path {
     static SELECTED: OnceLock<Path> = OnceLock::new();
     *SELECTED.get_or_init(|| match std::env::var(PATH_ENV) {
