@@ -99,12 +99,7 @@ pub fn gemm_matrixmultiply<'a, T: Float>(
     beta: T,
     c: ArrayViewMut2<'_, T>,
 ) {
-    let ((m, k), (k2, n)) = (a.dim(), b.dim());
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "matmul: shapes do not agree: [{m}, {k}] · [{k2}, {n}] → {:?}",
-        c.shape()
-    );
+    let (m, k, n) = crate::gemm::check_shapes(&a, &b, &c);
     let plan = plan(m, k, n, rayon::current_num_threads());
     gemm_with_plan(alpha, a, b, beta, c, plan);
 }

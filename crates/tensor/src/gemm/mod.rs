@@ -234,12 +234,7 @@ pub fn gemm_blocked<'a, T: Float>(
     beta: T,
     c: ArrayViewMut2<'_, T>,
 ) {
-    let ((m, k), (k2, n)) = (a.dim(), b.dim());
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "matmul: shapes do not agree: [{m}, {k}] · [{k2}, {n}] → {:?}",
-        c.shape()
-    );
+    check_shapes(&a, &b, &c);
     let Some(mut kernel) = T::microkernel(path.or_best()) else {
         return crate::kernel::gemm_matrixmultiply(alpha, a, b, beta, c);
     };
@@ -346,4 +341,22 @@ fn selected_path() -> Path {
         },
         Err(_) => Path::MatrixMultiply,
     })
+}
+
+/// `(m, k, n)` of `A·B → C`.
+///
+/// # Panics
+/// If the shapes do not agree (`matmul: ...` with both shapes).
+pub(crate) fn check_shapes<T>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &ArrayViewMut2<'_, T>,
+) -> (usize, usize, usize) {
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "matmul: shapes do not agree: [{m}, {k}] · [{k2}, {n}] → {:?}",
+        c.shape()
+    );
+    (m, k, n)
 }
