@@ -9,7 +9,8 @@
 //! implementation, interleaved (A B C A B C ...) so that a slow moment of the machine hits
 //! all of them alike, and prints the median GFLOP/s of each and its fraction of the widest
 //! peak. Options: `--threads N` (default: every core), `--rounds R` (default 7),
-//! `--shapes vae|burda|square|all` (default all), `--only ours-avx512,gemm-0.19-x86-v4`
+//! `--shapes vae|burda|square|all` (default all), `--shape MxKxN` (repeatable: these
+//! shapes instead), `--only ours-avx512,gemm-0.19-x86-v4`
 //! (a comma-separated list of the implementations to time), `--kc N`, `--mc N` (our
 //! kernel's block sizes, to measure their effect).
 //!
@@ -164,6 +165,22 @@ struct Options {
     only: Option<Vec<String>>,
     kc: Option<usize>,
     mc: Option<usize>,
+    /// `--shape MxKxN`, repeatable: time these instead of the preset groups.
+    custom: Vec<(usize, usize, usize)>,
+}
+
+/// Parses `MxKxN` (or `M×K×N`) into `(m, k, n)`.
+fn parse_shape(text: &str) -> Result<(usize, usize, usize), String> {
+    let sizes: Vec<usize> = text
+        .split(['x', '×'])
+        .map(|s| s.parse().map_err(|e| format!("--shape {text:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match sizes[..] {
+        [m, k, n] if m > 0 && k > 0 && n > 0 => Ok((m, k, n)),
+        _ => Err(format!(
+            "--shape {text:?}: expected MxKxN, three positive sizes"
+        )),
+    }
 }
 
 fn options() -> Result<Options, String> {
@@ -175,6 +192,7 @@ fn options() -> Result<Options, String> {
         only: None,
         kc: None,
         mc: None,
+        custom: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -186,8 +204,9 @@ fn options() -> Result<Options, String> {
             "--shapes" => opts.shapes = value("--shapes")?,
             "--kc" => opts.kc = Some(value("--kc")?.parse().map_err(|e| format!("--kc: {e}"))?),
             "--mc" => opts.mc = Some(value("--mc")?.parse().map_err(|e| format!("--mc: {e}"))?),
+            "--shape" => opts.custom.push(parse_shape(&value("--shape")?)?),
             "--only" => opts.only = Some(value("--only")?.split(',').map(str::to_owned).collect()),
-            other => return Err(format!("unknown option {other:?} (try --json, --threads N, --rounds R, --shapes vae|burda|square|all, --only IMPL,...)")),
+            other => return Err(format!("unknown option {other:?} (try --json, --threads N, --rounds R, --shapes vae|burda|square|all, --shape MxKxN, --only IMPL,...)")),
         }
     }
     if opts.threads == 0 || opts.rounds == 0 {
@@ -266,10 +285,18 @@ fn main() {
             }
         }
     });
-    for &(group, m, k, n) in SHAPES
-        .iter()
-        .filter(|s| opts.shapes == "all" || s.0 == opts.shapes)
-    {
+    let shapes: Vec<(&str, usize, usize, usize)> = if opts.custom.is_empty() {
+        SHAPES
+            .into_iter()
+            .filter(|s| opts.shapes == "all" || s.0 == opts.shapes)
+            .collect()
+    } else {
+        opts.custom
+            .iter()
+            .map(|&(m, k, n)| ("custom", m, k, n))
+            .collect()
+    };
+    for (group, m, k, n) in shapes {
         for layout in LAYOUTS {
             if group == "square" && layout != "nn" {
                 continue;

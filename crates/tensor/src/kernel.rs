@@ -1,6 +1,9 @@
-//! The matrix-multiply kernel: `C ← α·A·B + β·C`, split into blocks of `C` that run in
-//! parallel on the rayon pool, each block computed by matrixmultiply's `sgemm`/`dgemm`
-//! (through ndarray's `general_mat_mul`, which hands it the views' strides as they are).
+//! The matrix-multiply entry point, [`gemm`]: `C ← α·A·B + β·C` on our own kernel
+//! ([`crate::gemm`]) unless `TENSOR_GEMM=matrixmultiply` asks for the previous one, which
+//! this file keeps as that fallback and as the oracle of the kernel's tests: `C` split
+//! into blocks that run in parallel on the rayon pool, each block computed by
+//! matrixmultiply's `sgemm`/`dgemm` (through ndarray's `general_mat_mul`, which hands it
+//! the views' strides as they are).
 //!
 //! Why split `C` and not `K`: a block of rows (or columns) of `C` depends on the whole of
 //! `K`, so every element is still computed by one sgemm call with the same summation
@@ -72,8 +75,8 @@ pub fn plan(m: usize, k: usize, n: usize, threads: usize) -> Plan {
 pub const MIN_COLUMN_BLOCK: usize = 64;
 
 /// `C ← α·A·B + β·C` with `A: [m,k]`, `B: [k,n]`, `C: [m,n]`, views with any strides, on
-/// the path [`crate::gemm::Path::selected`] names (matrixmultiply split over the pool
-/// unless `TENSOR_GEMM` picks our own kernel).
+/// the path [`crate::gemm::Path::selected`] names (our own kernel on the widest
+/// instructions the CPU has, unless `TENSOR_GEMM` says otherwise).
 ///
 /// # Panics
 /// If the shapes do not agree (`matmul: ...` with both shapes).

@@ -12,10 +12,14 @@
 //! around it (blocking and packing) only makes sure those loads hit L1.
 //!
 //! # The loops (outermost first)
-//! 1. **`pc`: blocks of `kc` shared indices.** `kc` is chosen so one packed sliver of `B`
-//!    (`kc×NR`, reused for every row tile) fits in L1 with room for the `A` sliver that
-//!    streams past it: 256 × 32 f32 = 32 KiB of a 48 KiB L1. `k` is cut into equal blocks
-//!    (784 → 4 × 196, not 3 × 256 + 16), so no block is a sliver of overhead.
+//! 1. **`pc`: blocks of `kc` shared indices.** Each block ends with a pass over the tile
+//!    of `C` (load, add, store: 24 vectors), so fewer blocks save memory traffic; but the
+//!    packed sliver of `B` (`kc×NR`, reused for every row tile of a block) should stay
+//!    near L1. f32 uses `kc` = 512: a 64 KiB sliver, beyond the 48 KiB L1 but streamed
+//!    from L2 in order, which the prefetchers follow. On a Zen 5 it measured 2–10 %
+//!    faster than 256 (32 KiB, in L1) on every large VAE shape and 1024³ (kernel_report
+//!    `--kc`); 768 gained nothing more. `k` is cut into equal blocks (784 → 2 × 392, not
+//!    512 + 272), so no block is a sliver of overhead.
 //! 2. **Blocks of `mc` rows,** so the packed `A` block (`mc×kc`) stays in L2 while every
 //!    column tile of `B` passes over it.
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
@@ -52,7 +56,7 @@
 //! [`Path::best`] is the widest micro-kernel the CPU runs. Products take
 //! [`Path::selected`]: the environment variable `TENSOR_GEMM` (`avx512`, `avx2`,
 //! `portable` or `matrixmultiply`; a path the CPU lacks falls back to the best it has),
-//! else, for now, matrixmultiply (see `selected_path` for why). `TENSOR_GEMM=avx2`
+//! else [`Path::best`]. `TENSOR_GEMM=avx2`
 //! measures the AVX2 path on an AVX-512 machine. [`gemm_on`] takes the path as an
 //! argument (the tests run every path the machine has).
 //!
@@ -90,11 +94,13 @@ pub const PATH_ENV: &str = "TENSOR_GEMM";
 /// hand-off costs a few microseconds, as much as a 64×64×64 product.
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
-/// Our kernel keeps products up to this many flops on the calling thread. Waking a
-/// second thread costs about 10 µs on a virtual machine; a 2-MFLOP product takes 13 µs
-/// on one thread, so splitting it lost time (128×20×400: 155 GFLOP/s on one thread, 124
-/// on two), while 6-MFLOP products gain.
-const SERIAL_MAX_FLOPS: usize = 1 << 21;
+/// Our kernel keeps products up to this many flops on the calling thread: waking a
+/// second thread costs a few microseconds on a virtual machine, as long as a 0.5-MFLOP
+/// product takes. Where the line falls depends on the machine: on a Zen 5, 2^19 measured
+/// 128×20×400 at 312 GFLOP/s (two threads) against 209 with 2^21 (serial), and 20×200×200
+/// at 247 against 174; on an Intel Xeon, 2^21 had measured better (128×20×400: 155 serial,
+/// 124 split). The Zen 5 is the machine this kernel is tuned for.
+const SERIAL_MAX_FLOPS: usize = 1 << 19;
 
 /// The micro-kernel's signature; see `x86.rs` for what it computes and its contract.
 type KernelFn<T> = unsafe fn(usize, *const T, usize, usize, *const T, usize, *mut T, usize, T, T);
@@ -180,7 +186,9 @@ macro_rules! element {
     };
 }
 
-element!(f32, F32_BUFFER, avx512: avx512_f32_12x32 12 x 32, avx2: avx2_f32_6x16 6 x 16, kc: 256, transpose: transpose_f32);
+// f64 keeps `kc` = 256 (a 32 KiB sliver, as f32's 256 was): it is the gradient checks'
+// type, and its block size was not tuned.
+element!(f32, F32_BUFFER, avx512: avx512_f32_12x32 12 x 32, avx2: avx2_f32_6x16 6 x 16, kc: 512, transpose: transpose_f32);
 element!(f64, F64_BUFFER, avx512: avx512_f64_12x16 12 x 16, avx2: avx2_f64_6x8 6 x 8, kc: 256, transpose: no_transpose);
 
 #[cfg(target_arch = "x86_64")]
@@ -320,13 +328,11 @@ fn product<'a, T: Float>(
 
 /// The path every product takes unless told otherwise: the environment variable
 /// [`PATH_ENV`] if set (a path the CPU lacks falls back to [`Path::best`]), else
-/// [`Path::MatrixMultiply`]. Read once.
+/// [`Path::best`], our own kernel on the widest instructions the CPU has. Read once.
 ///
-/// Why matrixmultiply is still the default: our kernel leads it on most shapes in
-/// isolation, but the training step measured only 1–7 % faster with ours, within the
-/// noise of the machine except at batch 20 (the 20-wide latent layer wastes a third of
-/// each 32-wide tile, and elementwise work is half the step). It becomes the default when
-/// the training step says so clearly; BENCHMARKS.md has the figures.
+/// `TENSOR_GEMM=matrixmultiply` brings back the previous kernel (matrixmultiply's blocks
+/// split over rayon). Both are correct to rounding, but not bit for bit alike: a run
+/// resumed under a different kernel continues with different rounding.
 fn selected_path() -> Path {
     static SELECTED: OnceLock<Path> = OnceLock::new();
     *SELECTED.get_or_init(|| match std::env::var(PATH_ENV) {
@@ -334,12 +340,13 @@ fn selected_path() -> Path {
             Some(path) => path.or_best(),
             None => {
                 eprintln!(
-                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx2, portable, matrixmultiply; using matrixmultiply"
+                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx2, portable, matrixmultiply; using {}",
+                    Path::best().name()
                 );
-                Path::MatrixMultiply
+                Path::best()
             }
         },
-        Err(_) => Path::MatrixMultiply,
+        Err(_) => Path::best(),
     })
 }
 

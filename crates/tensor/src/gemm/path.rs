@@ -66,8 +66,7 @@ impl Path {
         }
     }
 
-    /// The path products take: `TENSOR_GEMM` if set, else (for now) matrixmultiply; read
-    /// once.
+    /// The path products take: `TENSOR_GEMM` if set, else [`Path::best`]; read once.
     pub fn selected() -> Path {
         super::selected_path()
     }
