@@ -29,7 +29,8 @@
 //! 5. [`kernel`]: the matrix multiply the ops call, and [`gemm`], our own packed GEMM
 //!    with AVX-512, AVX2+FMA and portable micro-kernels (the speed path).
 //! 6. [`fastmath`] and [`simd`]: the vectorizable `exp` and `ln(1 + u)` of the hot loops,
-//!    and how a loop is compiled twice and run with AVX2 and FMA where the CPU has them.
+//!    and how a loop is compiled three times and run with AVX-512 or AVX2 and FMA where
+//!    the CPU has them.
 //!
 //! ## Non-goals
 //! Higher-order derivatives (backward rules use plain ndarray arithmetic, so they never
