@@ -1,7 +1,6 @@
-//! The matrix-multiply entry point, [`gemm`]: `C ← α·A·B + β·C` on our own kernel
-//! ([`crate::gemm`]) unless `TENSOR_GEMM=matrixmultiply` asks for the previous one, which
-//! this file keeps as that fallback and as the oracle of the kernel's tests: `C` split
-//! into blocks that run in parallel on the rayon pool, each block computed by
+//! [`gemm`], `C ← α·A·B + β·C`, runs our own kernel ([`crate::gemm`]); this file keeps
+//! the previous one (`TENSOR_GEMM=matrixmultiply`, and the oracle of the kernel's tests):
+//! `C` split into blocks that run in parallel on the rayon pool, each computed by
 //! matrixmultiply's `sgemm`/`dgemm` (through ndarray's `general_mat_mul`, which hands it
 //! the views' strides as they are).
 //!
