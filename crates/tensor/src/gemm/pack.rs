@@ -28,7 +28,7 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
         // compiler turns into a few vector moves). `B` in `A·B` and `A` in `Aᵀ·B`.
         for (col, chunk) in src.columns().into_iter().zip(out.chunks_exact_mut(width)) {
             match col.to_slice() {
-                Some(run) => chunk[..rows].copy_from_slice(run),
+                Some(run) => copy_short(run, &mut chunk[..rows]),
                 None => chunk.iter_mut().zip(col).for_each(|(o, &v)| *o = v),
             }
         }
@@ -51,6 +51,20 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
                 out[p * width + i] = v;
             }
         }
+    }
+}
+
+/// Copies a run of at most 32 values in blocks of 4, each one vector move: the runs are
+/// short (one sliver's `MR` or `NR` values), and `copy_from_slice` of a length known only
+/// at run time is a call to `memcpy`, which measured slower than the copy itself.
+fn copy_short<T: Copy>(src: &[T], dst: &mut [T]) {
+    let done = dst.len() / 4 * 4;
+    let mut blocks = dst.chunks_exact_mut(4);
+    for (d, s) in (&mut blocks).zip(src.chunks_exact(4)) {
+        d.copy_from_slice(s);
+    }
+    for (d, &s) in blocks.into_remainder().iter_mut().zip(&src[done..]) {
+        *d = s;
     }
 }
 
