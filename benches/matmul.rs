@@ -1,9 +1,9 @@
 //! Matrix-multiply throughput (GFLOP/s = 2·m·k·n / s) on the VAE's shapes, in the
 //! layouts backprop uses, and on large squares.
 //!
-//! `cargo bench --bench matmul` compares `kernel::gemm` (labelled "ours": the path
-//! `TENSOR_GEMM` selects, matrixmultiply split over the pool by default; set
-//! `TENSOR_GEMM=avx512` for our own GEMM) with matrixmultiply on one thread. `MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading`
+//! `cargo bench --bench matmul` compares `kernel::gemm` (labelled "ours": our own GEMM on
+//! the widest path the CPU has, or the path `TENSOR_GEMM` names) with matrixmultiply on
+//! one thread. `MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading`
 //! measures matrixmultiply's own threading instead (the feature would otherwise nest
 //! its threads inside our blocks). `just bench` runs both. A table with each figure as
 //! a fraction of the measured FMA peak is printed at the end. `kernel_report` (in the
