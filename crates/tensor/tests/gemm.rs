@@ -128,14 +128,18 @@ fn bit_identical_on_any_number_of_threads() {
         (131, 300, 77),
         (20, 784, 200),
         (400, 128, 784),
+        (400, 300, 256), // B's rows 1 KiB apart: packed, and shared by both threads
     ] {
         let a = random::<f32>(m, k, 1);
+        let a_columns = a.t().to_owned(); // the same A, stored column by column (Aᵀ·B)
         let b = random::<f32>(k, n, 2);
-        for path in Path::available() {
+        for (path, a) in Path::available()
+            .into_iter()
+            .flat_map(|p| [(p, a.view()), (p, a_columns.t())])
+        {
             let product = |threads: usize| {
                 let mut c = Array2::<f32>::zeros((m, n));
-                pool(threads)
-                    .install(|| gemm_on(path, 1.0, a.view(), b.t().t(), 0.0, c.view_mut()));
+                pool(threads).install(|| gemm_on(path, 1.0, a, b.view(), 0.0, c.view_mut()));
                 c
             };
             let one = product(1);

@@ -57,8 +57,11 @@
 //!   lanes.
 //!
 //! # Threads and determinism
-//! Both operands are packed once, by all threads together, into one shared buffer; then
-//! the tiles of `C` are dealt out in equal runs, one run per thread. Every element of `C`
+//! The tiles of `C` are taken in one fixed order and cut into equal spans, one per
+//! thread. Each thread packs the slivers its own span reads into its own buffer and then
+//! computes the span (one hand-off per product); where the spans would pack much of the
+//! same operand twice, all threads pack it once into a shared buffer first (`split.rs`
+//! chooses, and gives the figures). Every element of `C`
 //! is summed by one thread in one fixed order (the `kc` blocks in turn, `p` in order
 //! within each), so the result is bit-identical whatever the number of threads. The
 //! micro-kernels use fused multiply-adds and the portable one does not, so results differ
@@ -68,7 +71,8 @@
 //! [`Path::best`] is the widest micro-kernel the CPU runs. Products take
 //! [`Path::selected`]: the environment variable `TENSOR_GEMM` (`avx512`, `avx2`,
 //! `portable` or `matrixmultiply`; a path the CPU lacks falls back to the best it has),
-//! else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an AVX-512 machine. [`gemm_on`] takes the path as an
+//! else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an AVX-512 machine.
+//! [`gemm_on`] takes the path as an
 //! argument (the tests run every path the machine has).
 //!
 //! # Safety
@@ -81,6 +85,7 @@ mod pack;
 mod portable;
 mod run;
 mod shape;
+mod split;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -88,9 +93,8 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
-use rayon::prelude::*;
 
-use self::run::{compute, pack_both, Output};
+use self::run::Output;
 use self::shape::{cost, Direct, Shape};
 use crate::Float;
 
@@ -316,25 +320,11 @@ fn product<'a, T: Float>(
     // Operands read in place where the kernel can (see `Direct`); only the rest is packed.
     shape.a_direct = Direct::of_a(a);
     shape.b_direct = Direct::of_b(b);
-    let mut buffer = T::take_buffer();
-    let (packed_a, packed_b) = shape.buffers(&mut buffer);
-    pack_both(&shape, a, b, packed_a, packed_b, threads);
     let out = Output {
         ptr: c.as_mut_ptr(),
         ldc: if m == 1 { n } else { c.strides()[0] as usize },
     };
-    let tiles = shape.tile_order(kernel);
-    let run = |tiles: &[(usize, usize)]| {
-        compute(&shape, kernel, packed_a, packed_b, tiles, alpha, beta, &out)
-    };
-    if threads == 1 {
-        run(&tiles);
-    } else {
-        tiles
-            .par_chunks(tiles.len().div_ceil(threads))
-            .for_each(run);
-    }
-    T::return_buffer(buffer);
+    run::tiles(&shape, kernel, a, b, alpha, beta, &out, threads);
 }
 
 /// The path every product takes unless told otherwise: the environment variable

@@ -1,49 +1,101 @@
-//! The two parallel phases of one product: pack the slivers that need packing, then
-//! compute the tiles of `C`, each thread its own run of them.
+//! One product on the pool: packing the slivers the kernel reads, and computing the tiles
+//! of `C`, each thread its own run of them (`split.rs` says which).
 
 use ndarray::{ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 
 use super::shape::Shape;
+use super::split::{plan, Area, Plan, Run, PARALLEL_MIN_PACK};
 use super::{pack, MicroKernel};
 use crate::Float;
 
-/// Packs every sliver of `A` and `B` into the shared buffer, on `threads` threads.
-pub(super) fn pack_both<'a, 'p, T: Float>(
+/// Computes every tile of `C` on `threads` threads, as `split::plan` deals them out.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn tiles<'a, T: Float>(
+    shape: &Shape,
+    kernel: &MicroKernel<T>,
+    a: ArrayView2<'a, T>,
+    b: ArrayView2<'a, T>,
+    alpha: T,
+    beta: T,
+    out: &Output<T>,
+    threads: usize,
+) {
+    let Plan {
+        order,
+        runs,
+        shared,
+    } = plan(shape, kernel.blocking.mc / shape.mr, threads);
+    let compute = |packed_a: &[T], packed_b: &[T], run: &Run| {
+        let tiles = || order.tiles(&run.span);
+        compute(shape, kernel, packed_a, packed_b, tiles, alpha, beta, out)
+    };
+    if shared {
+        with_buffer(shape, |packed_a, packed_b| {
+            let parallel = order.pack_volume(shape) >= PARALLEL_MIN_PACK;
+            pack(shape, a, b, packed_a, packed_b, &order, parallel);
+            let (packed_a, packed_b) = (&*packed_a, &*packed_b);
+            runs.par_iter()
+                .for_each(|run| compute(packed_a, packed_b, run));
+        })
+    } else {
+        let pack_and_compute = |run: &Run| {
+            with_buffer(shape, |packed_a, packed_b| {
+                pack(shape, a, b, packed_a, packed_b, &run.packs, false);
+                compute(packed_a, packed_b, run)
+            })
+        };
+        if runs.len() == 1 {
+            runs.iter().for_each(pack_and_compute);
+        } else {
+            runs.par_iter().for_each(pack_and_compute);
+        }
+    }
+}
+
+/// Runs `f` on this thread's packing buffer, split into packed `A` and packed `B`.
+fn with_buffer<T: Float>(shape: &Shape, f: impl FnOnce(&mut [T], &mut [T])) {
+    let mut buffer = T::take_buffer();
+    let (packed_a, packed_b) = shape.buffers(&mut buffer);
+    f(packed_a, packed_b);
+    T::return_buffer(buffer);
+}
+
+/// Packs the slivers of `area` (those not read in place) into the buffer, on the pool if
+/// `parallel`.
+fn pack<'a, 'p, T: Float>(
     shape: &Shape,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
     mut packed_a: &'p mut [T],
     mut packed_b: &'p mut [T],
-    threads: usize,
+    area: &Area,
+    parallel: bool,
 ) {
-    let mut jobs = Vec::with_capacity(shape.k_blocks.len() * (shape.row_tiles + shape.col_tiles));
+    let mut jobs = Vec::new();
     for &(p0, kc) in &shape.k_blocks {
         let ks = Slice::from(p0..p0 + kc);
-        let packs_a = |t| shape.packs_a(t);
-        let packs_b = |t| shape.packs_b(t);
-        let operands: [(_, _, _, _, _, &dyn Fn(usize) -> bool); 2] = [
+        let operands = [
             (
-                shape.row_tiles,
                 shape.mr,
                 shape.m,
                 a,
                 &mut packed_a,
-                &packs_a,
+                &area.rows,
+                Shape::packs_a as fn(&Shape, usize) -> bool,
             ),
             (
-                shape.col_tiles,
                 shape.nr,
                 shape.n,
                 b.reversed_axes(),
                 &mut packed_b,
-                &packs_b,
+                &area.cols,
+                Shape::packs_b,
             ),
         ];
-        for (tiles, width, len, operand, out, packs) in operands {
-            let mut operand = operand;
+        for (width, len, mut operand, out, range, packs) in operands {
             operand.slice_axis_inplace(Axis(1), ks);
-            for t in 0..tiles {
+            for t in 0..len.div_ceil(width) {
                 let mut rows = operand;
                 rows.slice_axis_inplace(
                     Axis(0),
@@ -51,7 +103,7 @@ pub(super) fn pack_both<'a, 'p, T: Float>(
                 );
                 let (sliver, rest) = std::mem::take(out).split_at_mut(width * kc);
                 *out = rest;
-                if packs(t) {
+                if range.contains(&t) && packs(shape, t) {
                     jobs.push((rows, width, sliver));
                 }
             }
@@ -59,18 +111,12 @@ pub(super) fn pack_both<'a, 'p, T: Float>(
     }
     let job =
         |(src, width, out): (ArrayView2<'a, T>, usize, &'p mut [T])| pack::sliver(src, width, out);
-    // Little to pack (edge tiles only, or a small product): not worth a hand-off.
-    let volume: usize = jobs.iter().map(|(_, _, out)| out.len()).sum();
-    if threads == 1 || volume < PARALLEL_MIN_PACK {
-        jobs.into_iter().for_each(job);
-    } else {
+    if parallel {
         jobs.into_par_iter().for_each(job);
+    } else {
+        jobs.into_iter().for_each(job);
     }
 }
-
-/// Packing less than this many elements stays on the calling thread: a rayon hand-off
-/// costs a few microseconds, as long as packing 32k elements.
-const PARALLEL_MIN_PACK: usize = 1 << 15;
 
 /// Where `C` is: its first element and the distance between its rows.
 pub(super) struct Output<T> {
@@ -79,21 +125,21 @@ pub(super) struct Output<T> {
 }
 
 // SAFETY: threads write disjoint tiles of `C` through it (each tile belongs to exactly
-// one run of `tile_order`, and the runs are disjoint), and `C` outlives the parallel loop.
+// one run of `split::plan`, and the runs are disjoint), and `C` outlives the parallel loop.
 unsafe impl<T: Send> Send for Output<T> {}
 unsafe impl<T: Send> Sync for Output<T> {}
 
 /// The largest tile any micro-kernel has (12×32), for edge tiles computed on the stack.
 const MAX_TILE: usize = 12 * 32;
 
-/// Computes `tiles` of `C`, every `k` block in turn (β applies to the first only).
+/// Computes the `tiles` of `C`, every `k` block in turn (β applies to the first only).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn compute<T: Float>(
+pub(super) fn compute<T: Float, I: Iterator<Item = (usize, usize)>>(
     shape: &Shape,
     kernel: &MicroKernel<T>,
     packed_a: &[T],
     packed_b: &[T],
-    tiles: &[(usize, usize)],
+    tiles: impl Fn() -> I,
     alpha: T,
     beta: T,
     out: &Output<T>,
@@ -102,7 +148,7 @@ pub(super) fn compute<T: Float>(
     for pc in 0..shape.k_blocks.len() {
         let kc = shape.k_blocks[pc].1;
         let beta = if pc == 0 { beta } else { T::one() };
-        for &(ir, jr) in tiles {
+        for (ir, jr) in tiles() {
             let (a, a_rs, a_cs) = shape.a_source(packed_a, pc, ir);
             let (b, ldb) = shape.b_source(packed_b, pc, jr);
             let (i0, j0) = (ir * mr, jr * nr);

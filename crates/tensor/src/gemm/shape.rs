@@ -161,21 +161,6 @@ impl Shape {
             }
         }
     }
-
-    /// Every tile `(ir, jr)` of `C`, in the order one thread computes them: blocks of `mc`
-    /// rows, within a block column tile by column tile (the `B` sliver stays in L1), row
-    /// tile by row tile (the `A` block stays in L2).
-    pub(super) fn tile_order<T>(&self, kernel: &MicroKernel<T>) -> Vec<(usize, usize)> {
-        let block = (kernel.blocking.mc / self.mr).max(1);
-        let mut tiles = Vec::with_capacity(self.row_tiles * self.col_tiles);
-        for first in (0..self.row_tiles).step_by(block) {
-            for jr in 0..self.col_tiles {
-                let rows = first..(first + block).min(self.row_tiles);
-                tiles.extend(rows.map(|ir| (ir, jr)));
-            }
-        }
-        tiles
-    }
 }
 
 /// A rough cost of computing `a·b` in this orientation, in cycles of one core: the
