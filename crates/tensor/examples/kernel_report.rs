@@ -221,6 +221,17 @@ fn options() -> Result<Options, String> {
     Ok(opts)
 }
 
+/// Prints a line; a closed pipe (`kernel_report | head`) ends the report quietly instead
+/// of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 fn main() {
     let opts = options().unwrap_or_else(|e| {
         eprintln!("kernel_report: {e}");
@@ -255,19 +266,19 @@ fn main() {
         }
     }
     if opts.json {
-        println!(
+        say!(
             "{}",
             serde_json::json!({"peak_gflops_256": p256, "peak_gflops_512": p512, "bandwidth_gbs": bandwidth, "threads": opts.threads})
         );
     } else {
-        println!("FMA peak on {} threads: {p256:.0} GFLOP/s with 256-bit vectors, {p512:.0} with 512-bit; percentages are of {peak:.0}.", opts.threads);
-        println!("Memory bandwidth (a parallel copy of 64 MiB): {bandwidth:.0} GB/s.");
-        println!(
+        say!("FMA peak on {} threads: {p256:.0} GFLOP/s with 256-bit vectors, {p512:.0} with 512-bit; percentages are of {peak:.0}.", opts.threads);
+        say!("Memory bandwidth (a parallel copy of 64 MiB): {bandwidth:.0} GB/s.");
+        say!(
             "Medians of {} interleaved rounds, GFLOP/s (% of peak):\n",
             opts.rounds
         );
         let names: Vec<String> = impls.iter().map(|i| i.name()).collect();
-        println!(
+        say!(
             "| m×k×n | layout | {} |\n|---|---|{}",
             names.join(" | "),
             "---|".repeat(names.len())
@@ -327,7 +338,7 @@ fn main() {
             if opts.json {
                 for (imp, g) in impls.iter().zip(&medians) {
                     let pct = 100.0 * g / peak;
-                    println!(
+                    say!(
                         "{}",
                         serde_json::json!({"shape": shape, "layout": layout, "impl": imp.name(), "gflops": g, "pct_of_peak": pct})
                     );
@@ -337,7 +348,7 @@ fn main() {
                     .iter()
                     .map(|g| format!("{g:.0} ({:.0} %)", 100.0 * g / peak))
                     .collect();
-                println!("| {m}×{k}×{n} | {layout} | {} |", cells.join(" | "));
+                say!("| {m}×{k}×{n} | {layout} | {} |", cells.join(" | "));
             }
         }
     }

@@ -55,14 +55,17 @@
 //! - **Small products (batch 20, `n` = 20), 20–55 %:** a product of 0.4–6 MFLOP takes
 //!   3–25 µs, and waking the second thread costs a few µs; a 20-wide `n` fills 20 of 32
 //!   lanes.
+//! - **On a Zen 4, peak ≈ 235 GFLOP/s at both widths:** it splits a 512-bit FMA into two
+//!   256-bit halves (2 cores × 32 flops × ≈ 3.67 GHz), so AVX-512 gains only the doubled
+//!   registers and tile; the large shapes reach 79–91 %, for the same reasons as above.
 //!
 //! # Threads and determinism
 //! The tiles of `C` are taken in one fixed order and cut into equal spans, one per
 //! thread. Each thread packs the slivers its own span reads into its own buffer and then
 //! computes the span (one hand-off per product); where the spans would pack much of the
 //! same operand twice, all threads pack it once into a shared buffer first (`split.rs`
-//! chooses, and gives the figures). Every element of `C`
-//! is summed by one thread in one fixed order (the `kc` blocks in turn, `p` in order
+//! chooses, and gives the figures). Every element of `C` is summed by one thread in one
+//! fixed order (the `kc` blocks in turn, `p` in order
 //! within each), so the result is bit-identical whatever the number of threads. The
 //! micro-kernels use fused multiply-adds and the portable one does not, so results differ
 //! in the last bits *between paths*, never between runs or thread counts.

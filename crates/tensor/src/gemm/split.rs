@@ -14,11 +14,11 @@
 //!   cross a block of rows).
 //!
 //! The choice is by an estimate in cycles of the slowest thread (as in `shape::cost`).
-//! Measured on a Zen 4 (kernel_report, five rounds A B A B, 2 threads), against always
-//! packing into the shared buffer: 128×400×20 went from 73–79 to 98–113 GFLOP/s,
-//! 20×200×200 from 82–98 to 110–130, 20×784×200 `tn` on the AVX2 path from 74 to 122;
-//! the large shapes moved by less than the noise on AVX-512, and lost 3–6 % in `tn` on
-//! AVX2. The training step did not measurably change.
+//! Measured on a Zen 4 against always packing into the shared buffer (kernel_report, 7
+//! processes of each build, shapes in a random order, 2 threads): 128×400×20 went from
+//! 76–79 to 99–112 GFLOP/s, 20×200×200 from 86–101 to 108–125, 20×784×200 `tn` on the
+//! AVX2 path from 78 to 135; the large shapes stayed within 2 % on AVX-512. The training
+//! step did not measurably change.
 
 use std::ops::Range;
 
@@ -48,27 +48,11 @@ impl Area {
         (first + q % height, self.cols.start + q / height)
     }
 
-    /// The tiles at positions `span`, in order: found once, then stepped to (a product
-    /// with a short `k` spends only a few hundred cycles per tile, so no divisions here).
+    /// The tiles at positions `span`, in order. (Finding each one by division measured
+    /// as fast as stepping from one to the next, and stepping made `tn` products 7–10 %
+    /// slower on a Zen 4.)
     pub(super) fn tiles(&self, span: &Range<usize>) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let (mut ir, mut jr) = if span.is_empty() {
-            (0, 0)
-        } else {
-            self.tile_at(span.start)
-        };
-        let mut top = ir.saturating_sub((ir.saturating_sub(self.rows.start)) % self.block);
-        span.clone().map(move |_| {
-            let tile = (ir, jr);
-            ir += 1;
-            if ir == (top + self.block).min(self.rows.end) {
-                (ir, jr) = (top, jr + 1);
-                if jr == self.cols.end {
-                    top += self.block;
-                    (ir, jr) = (top, self.cols.start);
-                }
-            }
-            tile
-        })
+        span.clone().map(|p| self.tile_at(p))
     }
 
     /// The slivers a span of positions reads, as a rectangle that holds all its tiles:
@@ -128,7 +112,16 @@ pub(super) fn plan(shape: &Shape, block: usize, threads: usize) -> Plan {
         cols: 0..shape.col_tiles,
         block: block.max(1),
     };
-    let threads = threads.min(order.len()).max(1);
+    let threads = threads.min(order.len());
+    if threads <= 1 {
+        let packs = order.clone();
+        let span = 0..order.len();
+        return Plan {
+            order,
+            runs: vec![Run { span, packs }],
+            shared: false,
+        };
+    }
     let runs: Vec<Run> = (0..threads)
         .map(|t| t * order.len() / threads..(t + 1) * order.len() / threads)
         .map(|span| Run {
@@ -150,7 +143,7 @@ pub(super) fn plan(shape: &Shape, block: usize, threads: usize) -> Plan {
     };
     let shared = cycles(&runs[0], (volume / pack_threads) as f64) + HANDOFF;
     Plan {
-        shared: threads > 1 && shared < own,
+        shared: shared < own,
         order,
         runs,
     }
