@@ -65,18 +65,17 @@
 //! computes the span (one hand-off per product); where the spans would pack much of the
 //! same operand twice, all threads pack it once into a shared buffer first (`split.rs`
 //! chooses, and gives the figures). Every element of `C` is summed by one thread in one
-//! fixed order (the `kc` blocks in turn, `p` in order
-//! within each), so the result is bit-identical whatever the number of threads. The
-//! micro-kernels use fused multiply-adds and the portable one does not, so results differ
-//! in the last bits *between paths*, never between runs or thread counts.
+//! fixed order (the `kc` blocks in turn, `p` in order within each), so the result is
+//! bit-identical whatever the number of threads. The micro-kernels use fused
+//! multiply-adds and the portable one does not, so results differ in the last bits
+//! *between paths*, never between runs or thread counts.
 //!
 //! # Choosing the path
 //! [`Path::best`] is the widest micro-kernel the CPU runs. Products take
 //! [`Path::selected`]: the environment variable `TENSOR_GEMM` (`avx512`, `avx2`,
 //! `portable` or `matrixmultiply`; a path the CPU lacks falls back to the best it has),
 //! else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an AVX-512 machine.
-//! [`gemm_on`] takes the path as an
-//! argument (the tests run every path the machine has).
+//! [`gemm_on`] takes the path as an argument (the tests run every path the machine has).
 //!
 //! # Safety
 //! This module (its micro-kernels in `x86.rs` and `portable.rs`, and the writes to `C`
