@@ -72,7 +72,7 @@ fn pack<'a, 'p, T: Float>(
     area: &Area,
     parallel: bool,
 ) {
-    let mut jobs = Vec::new();
+    let mut jobs = Vec::with_capacity(shape.k_blocks.len() * (area.rows.len() + area.cols.len()));
     for &(p0, kc) in &shape.k_blocks {
         let ks = Slice::from(p0..p0 + kc);
         let operands = [
