@@ -129,6 +129,7 @@ fn bit_identical_on_any_number_of_threads() {
         (20, 784, 200),
         (400, 128, 784),
         (400, 300, 256), // B's rows 1 KiB apart: packed, and shared by both threads
+        (300, 20, 400),  // k = 20: one block of rows, so the threads split the columns
     ] {
         let a = random::<f32>(m, k, 1);
         let a_columns = a.t().to_owned(); // the same A, stored column by column (Aᵀ·B)

@@ -21,7 +21,7 @@
 //!    `--kc`); 768 gained nothing more. `k` is cut into equal blocks (784 → 2 × 392, not
 //!    512 + 272), so no block is a sliver of overhead.
 //! 2. **Blocks of `mc` rows,** so the packed `A` block (`mc×kc`) stays in L2 while every
-//!    column tile of `B` passes over it.
+//!    column tile of `B` passes over it (more rows where `k` is short: `run.rs`).
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
 //!    call of the micro-kernel on a `kc`-long packed sliver of `A` and of `B`.
 //!

@@ -48,11 +48,27 @@ impl Area {
         (first + q % height, self.cols.start + q / height)
     }
 
-    /// The tiles at positions `span`, in order. (Finding each one by division measured
-    /// as fast as stepping from one to the next, and stepping made `tn` products 7–10 %
-    /// slower on a Zen 4.)
-    pub(super) fn tiles(&self, span: &Range<usize>) -> impl Iterator<Item = (usize, usize)> + '_ {
-        span.clone().map(|p| self.tile_at(p))
+    /// Calls `visit` on the tiles at positions `span`, in order: a division to find the
+    /// first, then counters, block by block. (Finding every tile by division cost a
+    /// product with `k` = 20, whose tiles are short, 5–10 % on a Zen 4.)
+    pub(super) fn for_each_tile(&self, span: &Range<usize>, mut visit: impl FnMut(usize, usize)) {
+        let full = self.block * self.cols.len();
+        let mut p = span.start;
+        while p < span.end {
+            let block_start = p / full * full;
+            let first = self.rows.start + p / full * self.block;
+            let height = self.block.min(self.rows.end - first);
+            let end = span.end.min(block_start + height * self.cols.len());
+            let (mut col, mut row) = ((p - block_start) / height, (p - block_start) % height);
+            for _ in p..end {
+                visit(first + row, self.cols.start + col);
+                row += 1;
+                if row == height {
+                    (row, col) = (0, col + 1);
+                }
+            }
+            p = end;
+        }
     }
 
     /// The slivers a span of positions reads, as a rectangle that holds all its tiles:
@@ -183,6 +199,23 @@ mod tests {
     }
 
     #[test]
+    fn stepping_through_a_span_visits_the_tiles_of_its_positions() {
+        let area = Area {
+            rows: 1..12,
+            cols: 2..9,
+            block: 4,
+        };
+        for start in 0..=area.len() {
+            for end in start..=area.len() {
+                let mut visited = Vec::new();
+                area.for_each_tile(&(start..end), |ir, jr| visited.push((ir, jr)));
+                let expected: Vec<_> = (start..end).map(|p| area.tile_at(p)).collect();
+                assert_eq!(visited, expected, "span {start}..{end}");
+            }
+        }
+    }
+
+    #[test]
     fn a_span_reads_only_slivers_inside_what_it_packs() {
         let order = Area {
             rows: 0..11,
@@ -194,10 +227,10 @@ mod tests {
             for t in 0..threads {
                 let span = t * order.len() / threads..(t + 1) * order.len() / threads;
                 let packs = order.touched(&span);
-                for (ir, jr) in order.tiles(&span) {
+                order.for_each_tile(&span, |ir, jr| {
                     assert!(packs.rows.contains(&ir) && packs.cols.contains(&jr));
                     seen += 1;
-                }
+                });
             }
             assert_eq!(seen, order.len(), "{threads} threads");
         }

@@ -9,7 +9,8 @@
 //!    accumulators,
 //!
 //! so the whole tile, `MR·NV` vectors, stays in registers for the entire `kc` loop and is
-//! written to `C` once, at the end: `C ← α·acc + β·C` (with β = 0, `C` is not read).
+//! written to `C` once, at the end: `C ← α·acc + β·C` (with β = 0, `C` is not read, and
+//! with α = 1 not multiplied: 3–5 % of a tile when `k` is 20).
 //!
 //! Why these tile shapes (the module docs of [`super`] derive them in full):
 //! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
@@ -73,7 +74,9 @@ macro_rules! microkernel {
                 for (v, reg) in row.iter().enumerate() {
                     // SAFETY: row i < MR and columns v·lanes.. < NR lie in the caller's tile.
                     let dst = c.add(i * ldc + v * $lanes);
-                    let out = if beta == 0.0 {
+                    let out = if beta == 0.0 && alpha == 1.0 {
+                        *reg
+                    } else if beta == 0.0 {
                         $mul(va, *reg)
                     } else {
                         $fma(va, *reg, $mul($splat(beta), $load(dst)))
