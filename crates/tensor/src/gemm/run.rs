@@ -179,23 +179,28 @@ pub(super) fn compute<T: Float>(
             let (b, ldb) = shape.b_source(packed_b, pc, jr);
             let (i0, j0) = (ir * mr, jr * nr);
             let (rows, cols) = (mr.min(shape.m - i0), nr.min(shape.n - j0));
+            // A last column tile at most half full takes the half-width kernel.
+            let (run, width) = match cols <= nr / 2 {
+                true => (kernel.half, nr / 2),
+                false => (kernel.run, nr),
+            };
             // SAFETY: `A[i0.., p0..]` and `B[p0.., j0..]` are readable where the sources
             // say for a whole MR×kc and kc×NR tile (a packed sliver, or a full tile of the
             // operand itself); the kernel is one the CPU supports (the only kind
             // `Element::microkernel` returns).
-            if rows == mr && cols == nr {
-                // A full tile: rows i0..i0+MR, columns j0..j0+NR are inside C, and no
+            if rows == mr && cols == width {
+                // A full tile: rows i0..i0+MR, columns j0..j0+width are inside C, and no
                 // other thread writes them (see `Output`).
                 unsafe {
                     let c = out.ptr.add(i0 * out.ldc + j0);
-                    (kernel.run)(kc, a, a_rs, a_cs, b, ldb, c, out.ldc, alpha, beta)
+                    run(kc, a, a_rs, a_cs, b, ldb, c, out.ldc, alpha, beta)
                 }
             } else {
                 // An edge tile: compute the whole tile on the stack, keep the part inside C.
                 let mut tile = [T::zero(); MAX_TILE];
                 unsafe {
                     let c = tile.as_mut_ptr();
-                    (kernel.run)(kc, a, a_rs, a_cs, b, ldb, c, nr, T::one(), T::zero())
+                    run(kc, a, a_rs, a_cs, b, ldb, c, nr, T::one(), T::zero())
                 };
                 for i in 0..rows {
                     // SAFETY: row i0 + i < m, columns j0..j0+cols < n: inside C, ours alone.
