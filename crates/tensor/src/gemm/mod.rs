@@ -43,9 +43,11 @@
 //!   loads of `B` and 12 broadcasts (folded into the FMAs) feed 24 FMAs.
 //! - AVX2, f32: `6×16` = 12 accumulators + 2 + 1 = 15 of 16 registers.
 //! - f64 has half the lanes: `12×16` and `6×8`.
-//! - Each has a **half-width twin** (`12×16`, `6×8` for f32) for a last column tile at
-//!   most half full: 400 = 12 × 32 + 16, 200 = 6 × 32 + 8, 20 = 16 + 4 (AVX2). On a Zen 4
-//!   it made such products 5–35 % faster (BENCHMARKS.md); the figures below predate it.
+//! - Each has two **twins for the edges**: one vector wide (`12×16`, `6×8` for f32) for a
+//!   last column tile at most half full (400 = 12 × 32 + 16, 200 = 6 × 32 + 8), and fewer
+//!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
+//!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md); the Zen 5
+//!   figures below predate them.
 //!
 //! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
 //! - **Peak, 545 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × ≈ 4.26 GHz.
@@ -138,6 +140,10 @@ pub struct MicroKernel<T> {
     /// The same kernel `NR/2` columns wide, for a last column tile at most half full
     /// (400 columns are 12 tiles of 32 and one of 16): half the multiply-adds.
     half: KernelFn<T>,
+    /// The same kernel `short_mr` rows tall, for a last row tile of at most that many
+    /// (128, 200 and 20 rows each end in a tile of 8 of 12 on AVX-512).
+    short: KernelFn<T>,
+    short_mr: usize,
 }
 
 /// Cache block sizes (see the module docs).
@@ -170,37 +176,27 @@ thread_local! {
 }
 
 macro_rules! element {
-    ($t:ty, $buffer:ident, avx512: $avx512:ident / $avx512h:ident $mr512:literal x $nr512:literal,
-     avx2: $avx2:ident / $avx2h:ident $mr2:literal x $nr2:literal, kc: $kc:literal,
-     transpose: $transpose:path) => {
+    ($t:ty, $buffer:ident, kc: $kc:literal, transpose: $transpose:path,
+     $($path:ident: $mr:literal x $nr:literal, $short_mr:literal: $run:ident / $half:ident / $short:ident),*) => {
         impl Element for $t {
             fn microkernel(path: Path) -> Option<MicroKernel<$t>> {
                 if !path.is_supported() {
                     return None;
                 }
-                let (mr, nr, run, half): (usize, usize, KernelFn<$t>, KernelFn<$t>) = match path {
-                    #[cfg(target_arch = "x86_64")]
-                    Path::Avx512 => ($mr512, $nr512, x86::$avx512, x86::$avx512h),
-                    #[cfg(target_arch = "x86_64")]
-                    Path::Avx2Fma => ($mr2, $nr2, x86::$avx2, x86::$avx2h),
-                    Path::Portable => {
-                        let (full, half) =
-                            (portable::portable::<$t, 8>, portable::portable::<$t, 4>);
-                        (portable::MR, 8, full as KernelFn<$t>, half as KernelFn<$t>)
-                    }
-                    _ => return None,
+                let kernel = |mr, nr, short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
+                    let blocking = Blocking { kc: $kc, mc: 16 * mr };
+                    Some(MicroKernel { mr, nr, short_mr, blocking, run, half, short })
                 };
-                let blocking = Blocking {
-                    kc: $kc,
-                    mc: 16 * mr,
-                };
-                Some(MicroKernel {
-                    mr,
-                    nr,
-                    blocking,
-                    run,
-                    half,
-                })
+                match path {
+                    $(#[cfg(target_arch = "x86_64")]
+                    Path::$path => kernel($mr, $nr, $short_mr, [x86::$run, x86::$half, x86::$short]),)*
+                    Path::Portable => kernel(4, 8, 2, [
+                        portable::portable::<$t, 4, 8>,
+                        portable::portable::<$t, 4, 4>,
+                        portable::portable::<$t, 2, 8>,
+                    ]),
+                    _ => None,
+                }
             }
             fn take_buffer() -> Vec<$t> {
                 $buffer.take()
@@ -217,10 +213,12 @@ macro_rules! element {
 
 // f64 keeps `kc` = 256 (a 32 KiB sliver, as f32's 256 was): it is the gradient checks'
 // type, and its block size was not tuned.
-element!(f32, F32_BUFFER, avx512: avx512_f32_12x32 / avx512_f32_12x16 12 x 32,
-    avx2: avx2_f32_6x16 / avx2_f32_6x8 6 x 16, kc: 512, transpose: transpose_f32);
-element!(f64, F64_BUFFER, avx512: avx512_f64_12x16 / avx512_f64_12x8 12 x 16,
-    avx2: avx2_f64_6x8 / avx2_f64_6x4 6 x 8, kc: 256, transpose: no_transpose);
+element!(f32, F32_BUFFER, kc: 512, transpose: transpose_f32,
+    Avx512: 12 x 32, 8: avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32,
+    Avx2Fma: 6 x 16, 4: avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16);
+element!(f64, F64_BUFFER, kc: 256, transpose: no_transpose,
+    Avx512: 12 x 16, 8: avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16,
+    Avx2Fma: 6 x 8, 4: avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8);
 
 #[cfg(target_arch = "x86_64")]
 use x86::transpose_into_f32 as transpose_f32;

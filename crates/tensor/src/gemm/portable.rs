@@ -7,18 +7,15 @@ use std::slice;
 
 use crate::Float;
 
-/// Rows of the portable tile.
-pub(super) const MR: usize = 4;
-
 /// `C[0..MR, 0..NR] ← α·Σ_p a[p]ᵀ·b[p] + β·C` (β = 0: `C` is not read). The tile is
-/// 4×8 (4×8 accumulators are 8 SSE registers of f32), and 4×4 for a narrow last column.
+/// 4×8 (4×8 accumulators are 8 SSE registers of f32); 4×4 and 2×8 at the edges.
 ///
 /// # Safety
 /// `A[i, p]` is readable at `a + i·a_rs + p·a_cs` and `B[p, 0..NR]` at `b + p·ldb` for
 /// `i < MR`, `p < kc`; `c` points at an `MR×NR` tile whose rows are `ldc` apart, which no
 /// one else touches during the call.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn portable<T: Float, const NR: usize>(
+pub(super) unsafe fn portable<T: Float, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     a_rs: usize,

@@ -179,17 +179,20 @@ pub(super) fn compute<T: Float>(
             let (b, ldb) = shape.b_source(packed_b, pc, jr);
             let (i0, j0) = (ir * mr, jr * nr);
             let (rows, cols) = (mr.min(shape.m - i0), nr.min(shape.n - j0));
-            // A last column tile at most half full takes the half-width kernel.
-            let (run, width) = match cols <= nr / 2 {
-                true => (kernel.half, nr / 2),
-                false => (kernel.run, nr),
+            // A short last row of tiles, or a narrow last column, takes a smaller kernel.
+            let (run, height, width) = if rows <= kernel.short_mr {
+                (kernel.short, kernel.short_mr, nr)
+            } else if cols <= nr / 2 {
+                (kernel.half, mr, nr / 2)
+            } else {
+                (kernel.run, mr, nr)
             };
             // SAFETY: `A[i0.., p0..]` and `B[p0.., j0..]` are readable where the sources
             // say for a whole MR×kc and kc×NR tile (a packed sliver, or a full tile of the
             // operand itself); the kernel is one the CPU supports (the only kind
             // `Element::microkernel` returns).
-            if rows == mr && cols == width {
-                // A full tile: rows i0..i0+MR, columns j0..j0+width are inside C, and no
+            if rows == height && cols == width {
+                // A full tile: rows i0..i0+height, columns j0..j0+width are inside C, and no
                 // other thread writes them (see `Output`).
                 unsafe {
                     let c = out.ptr.add(i0 * out.ldc + j0);

@@ -34,10 +34,13 @@ use std::arch::x86_64::*;
 /// at `a + i·a_rs + p·a_cs` (a packed sliver: `a_rs = 1`, `a_cs = MR`; or `A` itself) and
 /// `B[p, j]` at `b + p·ldb + j` (a packed sliver: `ldb = NR`; or the rows of `B` itself).
 macro_rules! microkernel {
-    // Two vectors wide, and one (the `half` kernel, for a narrow last column tile).
-    ($(#[$doc:meta])* $name:ident / $half:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $($ops:tt)*) => {
+    // The kernel, its `half` twin one vector wide and its `short` twin `$smr` rows tall
+    // (for a narrow last column or a short last row of tiles).
+    ($(#[$doc:meta])* $name:ident / $half:ident / $short:ident $smr:literal, $feature:literal,
+     $t:ty, $lanes:literal, $mr:literal, $($ops:tt)*) => {
         microkernel!($(#[$doc])* $name, $feature, $t, $lanes, $mr, 2, $($ops)*);
         microkernel!(#[doc = "The same, one vector wide."] $half, $feature, $t, $lanes, $mr, 1, $($ops)*);
+        microkernel!(#[doc = "The same, fewer rows."] $short, $feature, $t, $lanes, $smr, 2, $($ops)*);
     };
     ($(#[$doc:meta])* $name:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
      zero: $zero:ident, load: $load:ident, store: $store:ident, splat: $splat:ident,
@@ -95,28 +98,28 @@ macro_rules! microkernel {
 
 microkernel!(
     /// f32, AVX-512F: a 12×32 tile (12 rows × 2 vectors of 16).
-    avx512_f32_12x32 / avx512_f32_12x16, "avx512f", f32, 16, 12,
+    avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32 8, "avx512f", f32, 16, 12,
     zero: _mm512_setzero_ps, load: _mm512_loadu_ps, store: _mm512_storeu_ps,
     splat: _mm512_set1_ps, fma: _mm512_fmadd_ps, mul: _mm512_mul_ps
 );
 
 microkernel!(
     /// f64, AVX-512F: a 12×16 tile (12 rows × 2 vectors of 8).
-    avx512_f64_12x16 / avx512_f64_12x8, "avx512f", f64, 8, 12,
+    avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16 8, "avx512f", f64, 8, 12,
     zero: _mm512_setzero_pd, load: _mm512_loadu_pd, store: _mm512_storeu_pd,
     splat: _mm512_set1_pd, fma: _mm512_fmadd_pd, mul: _mm512_mul_pd
 );
 
 microkernel!(
     /// f32, AVX2+FMA: a 6×16 tile (6 rows × 2 vectors of 8).
-    avx2_f32_6x16 / avx2_f32_6x8, "avx2,fma", f32, 8, 6,
+    avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16 4, "avx2,fma", f32, 8, 6,
     zero: _mm256_setzero_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     splat: _mm256_set1_ps, fma: _mm256_fmadd_ps, mul: _mm256_mul_ps
 );
 
 microkernel!(
     /// f64, AVX2+FMA: a 6×8 tile (6 rows × 2 vectors of 4).
-    avx2_f64_6x8 / avx2_f64_6x4, "avx2,fma", f64, 4, 6,
+    avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8 4, "avx2,fma", f64, 4, 6,
     zero: _mm256_setzero_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd
 );
