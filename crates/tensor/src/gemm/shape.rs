@@ -164,16 +164,18 @@ impl Shape {
 }
 
 /// A rough cost of computing `a·b` in this orientation, in cycles of one core: the
-/// micro-kernel's steps over the padded tiles (`MR·NR/L` FMAs at two per cycle, with
-/// `L = NR/2` lanes, so `MR·2` cycles per `k`) plus packing, about ¼ cycle per element
-/// copied and ½ per element transposed (8×8 in registers). The weights were fitted to
-/// which orientation measured faster on the shapes of `kernel_report`.
+/// micro-kernel's steps over the tiles, the last ones by a twin where it fits (`MR·NR/L`
+/// FMAs at two per cycle, with `L = NR/2` lanes, so `MR·2` cycles per `k`) plus packing,
+/// about ¼ cycle per element copied and ½ per element transposed (8×8 in registers). The
+/// weights were fitted to which orientation measured faster on the shapes of
+/// `kernel_report`.
 ///
 /// Why orientation matters: in `x·Wᵀ` (every forward layer) `B = Wᵀ` must be transposed
 /// to pack, `k·n` elements; computing `Cᵀ = W·xᵀ` reads `W` in place and transposes `x`
-/// instead, `m·k` elements, at the price of one pass over `C` to put it back. With a batch
-/// of 20 and 200 units that is 10 times less packing: 20×784×200 `nt` measured 93 GFLOP/s
-/// as it is and 120 swapped; 128×784×400 `nt`, 258 as it is and 240 swapped.
+/// instead, `m·k` elements, at the price of one pass over `C` to put it back. Which wins
+/// depends on the tiles: 20×784×200 `nt` on AVX-512 measured 103 GFLOP/s swapped and 128
+/// as it is once the 8-row twin fits its 20 rows (12 + 8); 128×784×400 `nt`, 258 as it is
+/// and 240 swapped (Zen 5).
 pub(super) fn cost<T>(
     kernel: &MicroKernel<T>,
     a: &ArrayView2<'_, T>,
@@ -181,8 +183,15 @@ pub(super) fn cost<T>(
 ) -> f64 {
     let ((m, k), n) = (a.dim(), b.ncols());
     let (mr, nr) = (kernel.mr, kernel.nr);
-    let compute = (m.next_multiple_of(mr) * n.next_multiple_of(nr) * k) as f64 / nr as f64;
+    let padded = |len: usize, tile: usize, twin: usize| match len % tile {
+        0 => len,
+        r => len - r + if r <= twin { twin } else { tile },
+    };
+    let (m_pad, n_pad) = (padded(m, mr, kernel.short_mr), padded(n, nr, nr / 2));
+    let compute = (m_pad * n_pad * k) as f64 / nr as f64;
     let (copy, transpose) = (0.25, 0.5);
+    // A run of `MR` values costs ~3.6 cycles more (AVX2, 128×400×20 `tn`: 0.85 a value).
+    let copy_a = copy + 3.6 / mr as f64;
     let (sa, sb) = (a.strides(), b.strides());
     let pack_a = if Direct::of_a(*a).is_some() {
         if m % mr == 0 {
@@ -191,7 +200,7 @@ pub(super) fn cost<T>(
             transpose * (mr * k) as f64
         }
     } else {
-        (if sa[0] == 1 { copy } else { transpose }) * (m * k) as f64
+        (if sa[0] == 1 { copy_a } else { transpose }) * (m * k) as f64
     };
     let pack_b = if Direct::of_b(*b).is_some() {
         if n % nr == 0 {
