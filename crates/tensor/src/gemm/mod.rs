@@ -299,8 +299,8 @@ fn product<'a, T: Float>(
     if k == 0 {
         return c.map_inplace(|x| *x = if beta == T::zero() { beta } else { beta * *x });
     }
-    // Putting Cᵀ back into C: a strided pass, about 3 cycles per element (see `cost`).
-    let swapped_cost = cost(kernel, &b.t(), &a.t()) + 3.0 * (m * n) as f64;
+    // Putting Cᵀ back into C: a strided pass, about 2 cycles per element (see `cost`).
+    let swapped_cost = cost(kernel, &b.t(), &a.t()) + 2.0 * (m * n) as f64;
     let swap = may_swap && swapped_cost < cost(kernel, &a, &b);
     let row_stride_ok = m == 1 || c.strides()[0] >= n as isize;
     if swap || c.strides()[1] != 1 && n > 1 || !row_stride_ok {

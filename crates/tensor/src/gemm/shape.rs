@@ -166,10 +166,10 @@ impl Shape {
 /// A rough cost of computing `a·b` in this orientation, in cycles of one core: the
 /// micro-kernel's steps over the tiles, the last ones by a twin where it fits (`MR·NR/L`
 /// FMAs at two per cycle, with `L = NR/2` lanes, so `MR·2` cycles per `k`) plus packing,
-/// about ¼ cycle per element copied and 0.3 per element transposed (8×8 in registers). The
+/// about ¼ cycle per element copied and ¼ per element transposed (8×8 in registers). The
 /// weights were fitted to which orientation measured faster on the shapes of
-/// `kernel_report`; refitted on a Zen 4 (transposing 0.5 → 0.3, putting `Cᵀ` back 6 → 3
-/// cycles an element), which changed three orientations, each faster when forced.
+/// `kernel_report`; refitted on a Zen 4 (transposing 0.5 → 0.25, putting `Cᵀ` back 6 → 2
+/// cycles an element), which changed five orientations, each faster when forced.
 ///
 /// Why orientation matters: in `x·Wᵀ` (every forward layer) `B = Wᵀ` must be transposed
 /// to pack, `k·n` elements; computing `Cᵀ = W·xᵀ` reads `W` in place and transposes `x`
@@ -190,7 +190,7 @@ pub(super) fn cost<T>(
     };
     let (m_pad, n_pad) = (padded(m, mr, kernel.short_mr), padded(n, nr, nr / 2));
     let compute = (m_pad * n_pad * k) as f64 / nr as f64;
-    let (copy, transpose) = (0.25, 0.3);
+    let (copy, transpose) = (0.25, 0.25);
     // A run of `MR` values costs ~3.6 cycles more (AVX2, 128×400×20 `tn`: 0.85 a value).
     let copy_a = copy + 3.6 / mr as f64;
     let (sa, sb) = (a.strides(), b.strides());
