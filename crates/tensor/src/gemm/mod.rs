@@ -15,11 +15,13 @@
 //! 1. **`pc`: blocks of `kc` shared indices.** Each block ends with a pass over the tile
 //!    of `C` (load, add, store: 24 vectors), so fewer blocks save memory traffic; but the
 //!    packed sliver of `B` (`kc×NR`, reused for every row tile of a block) should stay
-//!    near L1. f32 uses `kc` = 512: a 64 KiB sliver, beyond the 48 KiB L1 but streamed
-//!    from L2 in order, which the prefetchers follow. On a Zen 5 it measured 2–10 %
-//!    faster than 256 (32 KiB, in L1) on every large VAE shape and 1024³ (kernel_report
-//!    `--kc`); 768 gained nothing more. `k` is cut into equal blocks (784 → 2 × 392, not
-//!    512 + 272), so no block is a sliver of overhead.
+//!    near L1. f32 uses `kc` = 1024, so the VAE's products (`k` ≤ 784) take one block:
+//!    a sliver of up to 128 KiB, beyond the 48 KiB L1 but streamed from L2 in order,
+//!    which the prefetchers follow. On a Zen 5, 512 had measured 2–10 % faster than 256
+//!    on every large VAE shape and 1024³ (kernel_report `--kc`); 1024 against 512 gained
+//!    2–3 % where `k` = 784 (128×784×400 `nt`: 431 → 441) and 1–2 % on 1024³ (AVX2: 2–9
+//!    %). `k` is cut into equal blocks (1500 → 2 × 750, not 1024 + 476), so no block is
+//!    a sliver of overhead.
 //! 2. **Blocks of `mc` rows,** so the packed `A` block (`mc×kc`) stays in L2 while every
 //!    column tile of `B` passes over it (more rows where `k` is short: `run.rs`).
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
@@ -211,9 +213,9 @@ macro_rules! element {
     };
 }
 
-// f64 keeps `kc` = 256 (a 32 KiB sliver, as f32's 256 was): it is the gradient checks'
-// type, and its block size was not tuned.
-element!(f32, F32_BUFFER, kc: 512, transpose: transpose_f32,
+// f64 keeps `kc` = 256 (a 32 KiB sliver, as f32's first 256 was): it is the gradient
+// checks' type, and its block size was not tuned.
+element!(f32, F32_BUFFER, kc: 1024, transpose: transpose_f32,
     Avx512: 12 x 32, 8: avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32,
     Avx2Fma: 6 x 16, 4: avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16);
 element!(f64, F64_BUFFER, kc: 256, transpose: no_transpose,

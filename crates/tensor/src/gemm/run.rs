@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::shape::Shape;
 use super::split::{plan, Area, Plan, Run, PARALLEL_MIN_PACK};
-use super::{pack, Blocking, MicroKernel};
+use super::{pack, MicroKernel};
 use crate::Float;
 
 /// Computes every tile of `C` on `threads` threads, as `split::plan` deals them out.
@@ -63,21 +63,25 @@ pub(super) fn tiles<'a, T: Float>(
     }
 }
 
-/// Rows of `A` per block of the tile order: `mc`; but where the `k` blocks are much
-/// shorter than `kc` (the latent layer's 20), as many rows as make `mc×kc` elements, so
-/// the threads split the columns of one block rather than the rows of several. With
-/// `k` = 20 a block of `A` is a few KiB and a tile takes ~150 cycles: splitting by rows
-/// made the AVX2 path 20–30 % slower at 2 threads (200×20×784, 128×20×400 on a Zen 4),
-/// and twice as slow in some processes, depending on where `C` lay in memory.
+/// Rows of `A` per block of the tile order: `mc`; but where `k` is short (at most
+/// [`SHORT_K`], the latent layer's 20), as many rows as make `mc×512` elements, so the
+/// threads split the columns of one block rather than the rows of several. With `k` = 20
+/// a block of `A` is a few KiB and a tile takes ~150 cycles: splitting by rows made the
+/// AVX2 path 20–30 % slower at 2 threads (200×20×784, 128×20×400 on a Zen 4), and twice
+/// as slow in some processes, depending on where `C` lay in memory.
 fn block_rows<T>(shape: &Shape, kernel: &MicroKernel<T>) -> usize {
-    let Blocking { kc, mc } = kernel.blocking;
+    let mc = kernel.blocking.mc;
     let k_len = shape.k_blocks[0].1.max(1);
-    if 8 * k_len <= kc {
-        mc * kc / k_len
+    if k_len <= SHORT_K {
+        mc * 8 * SHORT_K / k_len
     } else {
         mc
     }
 }
+
+/// The longest `k` block that counts as short for [`block_rows`] (measured with `kc` =
+/// 512, where it was `kc/8`; it does not grow with `kc`, which sets the `B` sliver).
+const SHORT_K: usize = 64;
 
 /// Runs `f` on this thread's packing buffer, split into packed `A` and packed `B`.
 fn with_buffer<T: Float>(shape: &Shape, f: impl FnOnce(&mut [T], &mut [T])) {
