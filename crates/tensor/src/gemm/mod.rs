@@ -85,16 +85,19 @@
 //! [`gemm_on`] takes the path as an argument (the tests run every path the machine has).
 //!
 //! # Safety
-//! This module (its micro-kernels in `x86.rs` and `portable.rs`, and the writes to `C`
-//! in `run.rs`) is the crate's `unsafe` code besides [`crate::simd`]: a [`MicroKernel`]
-//! can only be obtained for a path the CPU supports, and the driver hands it operands and
-//! a tile of `C` whose bounds it has checked, each tile to one thread.
+//! This module (its micro-kernels in `x86.rs` and `portable.rs`, packing's transposes
+//! in `transpose.rs`, and the writes to `C` in `run.rs`) is the crate's `unsafe` code
+//! besides [`crate::simd`]: a [`MicroKernel`] can only be obtained for a path the CPU
+//! supports, and the driver hands it operands and a tile of `C` whose bounds it has
+//! checked, each tile to one thread.
 
 mod pack;
 mod portable;
 mod run;
 mod shape;
 mod split;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -223,7 +226,7 @@ element!(f64, F64_BUFFER, kc: 256, transpose: no_transpose,
     Avx2Fma: 6 x 8, 4: avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8);
 
 #[cfg(target_arch = "x86_64")]
-use x86::transpose_into_f32 as transpose_f32;
+use transpose::transpose_into_f32 as transpose_f32;
 
 #[cfg(not(target_arch = "x86_64"))]
 fn transpose_f32(_: &[&[f32]], _: usize, _: &mut [f32]) -> bool {

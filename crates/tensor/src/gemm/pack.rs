@@ -114,13 +114,17 @@ mod tests {
     #[test]
     fn transposing_packs_match_the_definition_for_every_edge() {
         // Rows contiguous (the transposing branch, in registers where the CPU can), with
-        // rows and kc on both sides of the 8×8 blocks.
+        // rows and kc on both sides of the 8×8 and 16×16 blocks: (24, 32, 45) has both
+        // kinds of block and scalar leftovers; (16, 16, 16) one 16×16 block alone.
         for (rows, width, kc) in [
             (12, 12, 37),
             (32, 32, 64),
             (7, 12, 9),
             (20, 32, 8),
             (9, 12, 3),
+            (24, 32, 45),
+            (16, 16, 16),
+            (32, 32, 40),
         ] {
             let a = ndarray::Array2::from_shape_fn((rows, kc + 3), |(i, p)| (i * 100 + p) as f32);
             let src = a.slice(s![.., 1..kc + 1]);

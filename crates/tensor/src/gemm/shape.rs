@@ -166,7 +166,7 @@ impl Shape {
 /// A rough cost of computing `a·b` in this orientation, in cycles of one core: the
 /// micro-kernel's steps over the tiles, the last ones by a twin where it fits (`MR·NR/L`
 /// FMAs at two per cycle, with `L = NR/2` lanes, so `MR·2` cycles per `k`) plus packing,
-/// about ¼ cycle per element copied and ¼ per element transposed (8×8 in registers). The
+/// about ¼ cycle per element copied and ¼ per element transposed (in registers). The
 /// weights were fitted to which orientation measured faster on the shapes of
 /// `kernel_report`; refitted on a Zen 4 (transposing 0.5 → 0.25, putting `Cᵀ` back 6 → 2
 /// cycles an element), which changed five orientations, each faster when forced.
