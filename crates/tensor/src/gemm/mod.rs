@@ -33,7 +33,8 @@
 //! packing sees strides. But packing costs a pass over the operand, which a product with
 //! few rows (the batch) never earns back, so where the operand is already laid out for
 //! the kernel (`A` with contiguous rows, `B` with contiguous rows and a stride that does
-//! not alias in L1) the kernel reads it in place and only the edge tiles are packed
+//! not alias in L1) the kernel reads it in place: its last column tile too, under a mask
+//! of its columns (`x86.rs`), and a last row tile where the short twin fits it exactly
 //! (`shape.rs` says when, with the figures).
 //!
 //! # The tile shapes
@@ -130,7 +131,8 @@ pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 const SERIAL_MAX_FLOPS: usize = 1 << 19;
 
 /// The micro-kernel's signature; see `x86.rs` for what it computes and its contract.
-type KernelFn<T> = unsafe fn(usize, *const T, usize, usize, *const T, usize, *mut T, usize, T, T);
+type KernelFn<T> =
+    unsafe fn(usize, *const T, usize, usize, *const T, usize, *mut T, usize, T, T, usize);
 
 /// A micro-kernel, its tile and its cache blocking.
 #[derive(Clone, Copy)]

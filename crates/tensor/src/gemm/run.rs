@@ -159,7 +159,7 @@ pub(super) struct Output<T> {
 unsafe impl<T: Send> Send for Output<T> {}
 unsafe impl<T: Send> Sync for Output<T> {}
 
-/// The largest tile any micro-kernel has (12×32), for edge tiles computed on the stack.
+/// The largest tile any micro-kernel has (12×32), for short row tiles computed on the stack.
 const MAX_TILE: usize = 12 * 32;
 
 /// Computes the `tiles` of `C`, every `k` block in turn (β applies to the first only).
@@ -184,30 +184,31 @@ pub(super) fn compute<T: Float>(
             let (i0, j0) = (ir * mr, jr * nr);
             let (rows, cols) = (mr.min(shape.m - i0), nr.min(shape.n - j0));
             // A short last row of tiles, or a narrow last column, takes a smaller kernel.
-            let (run, height, width) = if rows <= kernel.short_mr {
-                (kernel.short, kernel.short_mr, nr)
+            let (run, height) = if rows <= kernel.short_mr {
+                (kernel.short, kernel.short_mr)
             } else if cols <= nr / 2 {
-                (kernel.half, mr, nr / 2)
+                (kernel.half, mr)
             } else {
-                (kernel.run, mr, nr)
+                (kernel.run, mr)
             };
             // SAFETY: `A[i0.., p0..]` and `B[p0.., j0..]` are readable where the sources
-            // say for a whole MR×kc and kc×NR tile (a packed sliver, or a full tile of the
+            // say for a whole height×kc tile and the tile's kc×cols (a packed sliver, or the
             // operand itself); the kernel is one the CPU supports (the only kind
-            // `Element::microkernel` returns).
-            if rows == height && cols == width {
-                // A full tile: rows i0..i0+height, columns j0..j0+width are inside C, and no
-                // other thread writes them (see `Output`).
+            // `Element::microkernel` returns) and touches no column of `B` or `C` past `cols`.
+            if rows == height {
+                // Rows i0..i0+height, columns j0..j0+cols are inside C, and no other thread
+                // writes them (see `Output`).
                 unsafe {
                     let c = out.ptr.add(i0 * out.ldc + j0);
-                    run(kc, a, a_rs, a_cs, b, ldb, c, out.ldc, alpha, beta)
+                    run(kc, a, a_rs, a_cs, b, ldb, c, out.ldc, alpha, beta, cols)
                 }
             } else {
-                // An edge tile: compute the whole tile on the stack, keep the part inside C.
+                // A last row tile shorter than the kernel: compute the whole tile on the
+                // stack, keep the rows inside C.
                 let mut tile = [T::zero(); MAX_TILE];
                 unsafe {
                     let c = tile.as_mut_ptr();
-                    run(kc, a, a_rs, a_cs, b, ldb, c, nr, T::one(), T::zero())
+                    run(kc, a, a_rs, a_cs, b, ldb, c, nr, T::one(), T::zero(), cols)
                 };
                 for i in 0..rows {
                     // SAFETY: row i0 + i < m, columns j0..j0+cols < n: inside C, ours alone.

@@ -16,6 +16,9 @@ pub(super) struct Shape {
     pub(super) col_tiles: usize,
     pub(super) mr: usize,
     pub(super) nr: usize,
+    /// Rows of the kernel's short twin (a last row tile of exactly this many is read in
+    /// place).
+    pub(super) short_mr: usize,
     /// The `k` blocks: `(start, length)`, equal lengths of at most `kc`.
     pub(super) k_blocks: Vec<(usize, usize)>,
     /// Where the kernel reads `A` and `B` in place (full tiles only), if it can.
@@ -29,8 +32,9 @@ pub(super) struct Shape {
 /// The kernel reads `A[i, p]` one scalar at a time (a broadcast), so it could read any
 /// strides; it reads a row of `B` as whole vectors, so `B` needs unit column stride. When
 /// the operand is already laid out well, packing copies every element once to save
-/// nothing: in the training step it cost a third of the kernel's own time. Edge tiles
-/// (past the last full `MR` rows or `NR` columns) are still packed, zero-padded.
+/// nothing: in the training step it cost a third of the kernel's own time. A last row
+/// tile is still packed, zero-padded (unless the short twin fits it exactly); a last
+/// column tile is not: the kernels mask `B`'s loads and `C`'s stores to its columns.
 #[derive(Clone, Copy)]
 pub(super) struct Direct {
     /// Address of element `[0, 0]`, as an integer (so `Shape` stays `Send`).
@@ -93,6 +97,7 @@ impl Shape {
             col_tiles,
             mr,
             nr,
+            short_mr: kernel.short_mr,
             k_blocks,
             a_direct: None,
             b_direct: None,
@@ -119,14 +124,17 @@ impl Shape {
         (&mut a[..a_len], &mut b[..b_len])
     }
 
-    /// Whether row tile `ir` is read from a packed sliver (else in place).
+    /// Whether row tile `ir` is read from a packed sliver (else in place): a last row tile
+    /// is, zero-padded, unless the short twin takes exactly its rows.
     pub(super) fn packs_a(&self, ir: usize) -> bool {
-        self.a_direct.is_none() || (ir + 1) * self.mr > self.m
+        let rows = self.mr.min(self.m - ir * self.mr);
+        self.a_direct.is_none() || rows != self.mr && rows != self.short_mr
     }
 
-    /// Whether column tile `jr` is read from a packed sliver (else in place).
-    pub(super) fn packs_b(&self, jr: usize) -> bool {
-        self.b_direct.is_none() || (jr + 1) * self.nr > self.n
+    /// Whether column tile `jr` is read from a packed sliver (else in place). Every tile
+    /// of a direct `B` is read in place, the last too: the kernels read only its columns.
+    pub(super) fn packs_b(&self, _jr: usize) -> bool {
+        self.b_direct.is_none()
     }
 
     /// Where the kernel reads row tile `ir` of `A` in `k` block `pc`: pointer, row and
@@ -195,7 +203,7 @@ pub(super) fn cost<T>(
     let copy_a = copy + 3.6 / mr as f64;
     let (sa, sb) = (a.strides(), b.strides());
     let pack_a = if Direct::of_a(*a).is_some() {
-        if m % mr == 0 {
+        if m % mr == 0 || m % mr == kernel.short_mr {
             0.0
         } else {
             transpose * (mr * k) as f64
@@ -204,11 +212,7 @@ pub(super) fn cost<T>(
         (if sa[0] == 1 { copy_a } else { transpose }) * (m * k) as f64
     };
     let pack_b = if Direct::of_b(*b).is_some() {
-        if n % nr == 0 {
-            0.0
-        } else {
-            copy * (nr * k) as f64
-        }
+        0.0
     } else {
         (if sb[1] == 1 { copy } else { transpose }) * (k * n) as f64
     };

@@ -12,6 +12,14 @@
 //! written to `C` once, at the end: `C ← α·acc + β·C` (with β = 0, `C` is not read, and
 //! with α = 1 not multiplied: 3–5 % of a tile when `k` is 20).
 //!
+//! A last column tile narrower than the kernel (`cols < NR`: 50 = 32 + 18) takes a second
+//! copy of the loop whose loads of `B`, and whose loads and stores of `C`, are masked to
+//! its columns (AVX-512's mask registers, AVX2's `vmaskmov`): `B` is then read in place
+//! and `C` written directly, where the tile used to be packed, zero-padded, computed on
+//! the stack and copied. On a Zen 5 that made 20×200×50 45 % faster (130 → 190 GFLOP/s)
+//! and 20×200×200 25 %. Masked-off lanes are neither read nor written, so no load runs
+//! past the end of `B`.
+//!
 //! Why these tile shapes (the module docs of [`super`] derive them in full):
 //! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
 //!   24 accumulators, + 2 for the `B` row + 1 broadcast = 27 registers of 32. 24
@@ -30,6 +38,30 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+/// The micro-kernel's loop over `p` (see the module docs), `B`'s vectors loaded by
+/// `$load_b` (plain or masked).
+macro_rules! tile_loop {
+    ($kc:ident, $a:ident, $a_rs:ident, $a_cs:ident, $b:ident, $ldb:ident, $acc:ident, $nv:literal,
+     $lanes:literal, $splat:ident, $fma:ident, |$ptr:ident, $v:ident| $load_b:expr) => {
+        for p in 0..$kc {
+            // SAFETY: p < kc, and the caller guarantees that `B[p, 0..cols]` is at
+            // `b + p·ldb` and `A[i, p]` at `a + i·a_rs + p·a_cs`.
+            let b_row = $b.add(p * $ldb);
+            let bv: [_; $nv] = std::array::from_fn(|$v| {
+                let $ptr = b_row.add($v * $lanes);
+                $load_b
+            });
+            let a_col = $a.add(p * $a_cs);
+            for (i, row) in $acc.iter_mut().enumerate() {
+                let ai = $splat(*a_col.add(i * $a_rs));
+                for (v, reg) in row.iter_mut().enumerate() {
+                    *reg = $fma(ai, bv[v], *reg);
+                }
+            }
+        }
+    };
+}
+
 /// Defines one micro-kernel; see the module docs for the loop it writes. `A[i, p]` is read
 /// at `a + i·a_rs + p·a_cs` (a packed sliver: `a_rs = 1`, `a_cs = MR`; or `A` itself) and
 /// `B[p, j]` at `b + p·ldb + j` (a packed sliver: `ldb = NR`; or the rows of `B` itself).
@@ -44,7 +76,9 @@ macro_rules! microkernel {
     };
     ($(#[$doc:meta])* $name:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
      zero: $zero:ident, load: $load:ident, store: $store:ident, splat: $splat:ident,
-     fma: $fma:ident, mul: $mul:ident) => {
+     fma: $fma:ident, mul: $mul:ident, mask: |$n:ident| $mask:expr,
+     masked_load: |$lp:ident, $lm:ident| $masked_load:expr,
+     masked_store: |$sp:ident, $sm:ident, $sx:ident| $masked_store:expr) => {
         $(#[$doc])*
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
@@ -59,37 +93,49 @@ macro_rules! microkernel {
             ldc: usize,
             alpha: $t,
             beta: $t,
+            cols: usize,
         ) {
+            let full = cols >= $nv * $lanes;
+            // Lanes of vector v inside the tile's `cols` columns: B's columns past them
+            // are not read and C's not written (a last column tile read in place).
+            let masks: [_; $nv] = std::array::from_fn(|v| {
+                let $n = cols.saturating_sub(v * $lanes).min($lanes);
+                $mask
+            });
             let mut acc = [[$zero(); $nv]; $mr];
-            for p in 0..kc {
-                // SAFETY: p < kc, and the caller guarantees that `B[p, 0..NR]` is at
-                // `b + p·ldb` and `A[i, p]` at `a + i·a_rs + p·a_cs`.
-                let b_row = b.add(p * ldb);
-                let mut bv = [$zero(); $nv];
-                for (v, reg) in bv.iter_mut().enumerate() {
-                    *reg = $load(b_row.add(v * $lanes));
-                }
-                let a_col = a.add(p * a_cs);
-                for (i, row) in acc.iter_mut().enumerate() {
-                    let ai = $splat(*a_col.add(i * a_rs));
-                    for (v, reg) in row.iter_mut().enumerate() {
-                        *reg = $fma(ai, bv[v], *reg);
-                    }
-                }
+            // The loop twice, so that full tiles (all but the last column) keep plain loads.
+            if full {
+                tile_loop!(kc, a, a_rs, a_cs, b, ldb, acc, $nv, $lanes, $splat, $fma, |ptr, _v| $load(ptr));
+            } else {
+                tile_loop!(kc, a, a_rs, a_cs, b, ldb, acc, $nv, $lanes, $splat, $fma, |ptr, v| {
+                    let ($lp, $lm) = (ptr, masks[v]);
+                    $masked_load
+                });
             }
             let va = $splat(alpha);
             for (i, row) in acc.iter().enumerate() {
                 for (v, reg) in row.iter().enumerate() {
-                    // SAFETY: row i < MR and columns v·lanes.. < NR lie in the caller's tile.
+                    // SAFETY: row i < MR and columns v·lanes.. < cols lie in the caller's tile.
                     let dst = c.add(i * ldc + v * $lanes);
                     let out = if beta == 0.0 && alpha == 1.0 {
                         *reg
                     } else if beta == 0.0 {
                         $mul(va, *reg)
                     } else {
-                        $fma(va, *reg, $mul($splat(beta), $load(dst)))
+                        let old = if full {
+                            $load(dst)
+                        } else {
+                            let ($lp, $lm) = (dst, masks[v]);
+                            $masked_load
+                        };
+                        $fma(va, *reg, $mul($splat(beta), old))
                     };
-                    $store(dst, out);
+                    if full {
+                        $store(dst, out);
+                    } else {
+                        let ($sp, $sm, $sx) = (dst, masks[v], out);
+                        $masked_store;
+                    }
                 }
             }
         }
@@ -100,26 +146,38 @@ microkernel!(
     /// f32, AVX-512F: a 12×32 tile (12 rows × 2 vectors of 16).
     avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32 8, "avx512f", f32, 16, 12,
     zero: _mm512_setzero_ps, load: _mm512_loadu_ps, store: _mm512_storeu_ps,
-    splat: _mm512_set1_ps, fma: _mm512_fmadd_ps, mul: _mm512_mul_ps
+    splat: _mm512_set1_ps, fma: _mm512_fmadd_ps, mul: _mm512_mul_ps,
+    mask: |n| (1u32 << n).wrapping_sub(1) as __mmask16,
+    masked_load: |p, m| _mm512_maskz_loadu_ps(m, p),
+    masked_store: |p, m, x| _mm512_mask_storeu_ps(p, m, x)
 );
 
 microkernel!(
     /// f64, AVX-512F: a 12×16 tile (12 rows × 2 vectors of 8).
     avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16 8, "avx512f", f64, 8, 12,
     zero: _mm512_setzero_pd, load: _mm512_loadu_pd, store: _mm512_storeu_pd,
-    splat: _mm512_set1_pd, fma: _mm512_fmadd_pd, mul: _mm512_mul_pd
+    splat: _mm512_set1_pd, fma: _mm512_fmadd_pd, mul: _mm512_mul_pd,
+    mask: |n| (1u32 << n).wrapping_sub(1) as __mmask8,
+    masked_load: |p, m| _mm512_maskz_loadu_pd(m, p),
+    masked_store: |p, m, x| _mm512_mask_storeu_pd(p, m, x)
 );
 
 microkernel!(
     /// f32, AVX2+FMA: a 6×16 tile (6 rows × 2 vectors of 8).
     avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16 4, "avx2,fma", f32, 8, 6,
     zero: _mm256_setzero_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
-    splat: _mm256_set1_ps, fma: _mm256_fmadd_ps, mul: _mm256_mul_ps
+    splat: _mm256_set1_ps, fma: _mm256_fmadd_ps, mul: _mm256_mul_ps,
+    mask: |n| _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+    masked_load: |p, m| _mm256_maskload_ps(p, m),
+    masked_store: |p, m, x| _mm256_maskstore_ps(p, m, x)
 );
 
 microkernel!(
     /// f64, AVX2+FMA: a 6×8 tile (6 rows × 2 vectors of 4).
     avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8 4, "avx2,fma", f64, 4, 6,
     zero: _mm256_setzero_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
-    splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd
+    splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd,
+    mask: |n| _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3)),
+    masked_load: |p, m| _mm256_maskload_pd(p, m),
+    masked_store: |p, m, x| _mm256_maskstore_pd(p, m, x)
 );
