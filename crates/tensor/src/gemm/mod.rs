@@ -43,26 +43,26 @@
 //! registers (`L` lanes per vector) plus `NR/L` for the row of `B` and one broadcast of
 //! `A`, and the CPU has 32 vector registers with AVX-512, 16 with AVX2:
 //! - AVX-512, f32: `12×32` = 24 accumulators + 2 + 1 = 27 of 32 registers; per `p`, 2
-//!   loads of `B` and 12 broadcasts (folded into the FMAs) feed 24 FMAs.
+//!   loads of `B` and 12 broadcasts of `A` (each one load) feed 24 FMAs.
 //! - AVX2, f32: `6×16` = 12 accumulators + 2 + 1 = 15 of 16 registers.
 //! - f64 has half the lanes: `12×16` and `6×8`.
 //! - Each has two **twins for the edges**: one vector wide (`12×16`, `6×8` for f32) for a
 //!   last column tile at most half full (400 = 12 × 32 + 16, 200 = 6 × 32 + 8), and fewer
 //!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
-//!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md); the Zen 5
-//!   figures below predate them.
+//!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md). A last
+//!   column tile narrower still is computed under a mask of its columns (`x86.rs`).
 //!
 //! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
-//! - **Peak, 545 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × ≈ 4.26 GHz.
+//! - **Peak, 527–569 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × 4.1–4.4 GHz
+//!   (the probe's reading moves with the clock, and the clock with the machine's load).
 //! - **The micro-kernel alone, ≈ 92 % of one core** (a 12×512×32 product in L1: 250 of
 //!   ≈ 272); the rest goes to the tile's final pass over `C` and the loop's bookkeeping.
-//! - **Large shapes, 77–88 %:** from the kernel's 92 %, edge tiles cost 3–7 % (128 rows are
-//!   10 tiles of 12 and one of 8; 400 columns are 12 of 32 and one of 16), each `k` block
-//!   re-reads its tile of `C` (784 = 2 × 392), and `x·Wᵀ` (`nt`) packs `W` transposed,
-//!   5–10 % more.
-//! - **Small products (batch 20, `n` = 20), 20–55 %:** a product of 0.4–6 MFLOP takes
-//!   3–25 µs, and waking the second thread costs a few µs; a 20-wide `n` fills 20 of 32
-//!   lanes.
+//! - **Large shapes, 79–91 %** (449–520 GFLOP/s, best of five runs): from the kernel's
+//!   92 %, edge tiles cost 3–7 % (128 rows are 10 tiles of 12 and one of 8; 400 columns
+//!   are 12 of 32 and one of 16), and `x·Wᵀ` (`nt`) packs `W` transposed, 5–10 % more.
+//! - **Small products (batch 20, `n` = 20), 21–79 %:** a product of 0.4–6 MFLOP takes
+//!   2–15 µs, and waking the second thread costs a few µs; a 20-wide `n` fills 20 of 32
+//!   lanes; 20×200×50 (0.4 MFLOP, one thread) reaches 190.
 //! - **On a Zen 4, peak ≈ 235 GFLOP/s at both widths:** it splits a 512-bit FMA into two
 //!   256-bit halves (2 cores × 32 flops × ≈ 3.67 GHz), so AVX-512 gains only the doubled
 //!   registers and tile; the large shapes reach 84–95 % (with the edge twins).
