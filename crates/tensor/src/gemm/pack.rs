@@ -115,7 +115,8 @@ mod tests {
     fn transposing_packs_match_the_definition_for_every_edge() {
         // Rows contiguous (the transposing branch, in registers where the CPU can), with
         // rows and kc on both sides of the 8×8 and 16×16 blocks: (24, 32, 45) has both
-        // kinds of block and scalar leftovers; (16, 16, 16) one 16×16 block alone.
+        // kinds of block, an 8×4 one and scalar leftovers; (16, 16, 16) one 16×16 block
+        // alone; (32, 32, 20) the latent layer's `k`.
         for (rows, width, kc) in [
             (12, 12, 37),
             (32, 32, 64),
@@ -125,6 +126,8 @@ mod tests {
             (24, 32, 45),
             (16, 16, 16),
             (32, 32, 40),
+            (32, 32, 20),
+            (16, 16, 23),
         ] {
             let a = ndarray::Array2::from_shape_fn((rows, kc + 3), |(i, p)| (i * 100 + p) as f32);
             let src = a.slice(s![.., 1..kc + 1]);

@@ -5,7 +5,8 @@
 //! (one vector holds one row's run of `p`), shuffled until each vector holds one `p`'s run
 //! of rows, and stored. A 16×16 block (AVX-512) takes 16 loads, 64 shuffles and 16 stores
 //! for 256 values; an 8×8 block (AVX2) 8 loads, 24 shuffles and 8 stores for 64, half
-//! again as many shuffles a value. What neither block covers goes one value at a time.
+//! again as many shuffles a value; four `p` past the last 8 (`k` = 20) go in 8×4 blocks,
+//! and what no block covers one value at a time.
 
 use std::arch::x86_64::*;
 use std::ops::Range;
@@ -19,7 +20,7 @@ pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]
     }
     let (rows, kc) = (lanes.len(), out.len() / width);
     assert!(rows <= width && lanes.iter().all(|l| l.len() >= kc));
-    let (rows_8, kc_8) = (rows / 8 * 8, kc / 8 * 8);
+    let (rows_8, kc_8, kc_4) = (rows / 8 * 8, kc / 8 * 8, kc / 4 * 4);
     let (rows_16, kc_16) = if crate::simd::has_avx512f() {
         (rows / 16 * 16, kc / 16 * 16)
     } else {
@@ -27,7 +28,7 @@ pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]
     };
     // SAFETY: the CPU has the features each block needs (checked above); every block lies
     // inside `rows × kc`, so its loads are inside the lanes and its stores inside `out`
-    // (row i0 + 16 ≤ rows ≤ width, p0 + 16 ≤ kc).
+    // (its last row < rows ≤ width, its last p < kc).
     unsafe {
         for (p0, i0) in blocks(0..kc_16, 0..rows_16, 16) {
             block_16(lanes, i0, p0, width, out);
@@ -37,9 +38,15 @@ pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]
         for (p0, i0) in rest {
             block_8(lanes, i0, p0, width, out);
         }
+        // Four `p` past the last 8 (`k` = 20 is 16 + 4), in 8×4 blocks.
+        if kc_4 > kc_8 {
+            for i0 in (0..rows_8).step_by(8) {
+                block_8x4(lanes, i0, kc_8, width, out);
+            }
+        }
     }
     for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
-        let rows_done = if p < kc_8 { rows_8 } else { 0 };
+        let rows_done = if p < kc_4 { rows_8 } else { 0 };
         for i in rows_done..rows {
             chunk[i] = lanes[i][p];
         }
@@ -124,6 +131,23 @@ unsafe fn block_8(lanes: &[&[f32]], i0: usize, p0: usize, width: usize, out: &mu
         _ => _mm256_permute2f128_ps::<0x31>(u[q - 4], u[q]),
     });
     for (q, column) in columns.into_iter().enumerate() {
+        let dst = &mut out[(p0 + q) * width + i0..][..8];
+        _mm256_storeu_ps(dst.as_mut_ptr(), column);
+    }
+}
+
+/// Transposes rows `i0..i0+8`, columns `p0..p0+4` into `out`: rows `i` and `i + 4` share
+/// a vector (its low and high 128 bits), so `within_lanes!` alone leaves each `p`'s 8 rows
+/// in one vector.
+///
+/// # Safety
+/// AVX2; `p0 + 4 ≤` every lane's length, `(p0 + 3)·width + i0 + 8 ≤ out.len()`.
+#[target_feature(enable = "avx2")]
+unsafe fn block_8x4(lanes: &[&[f32]], i0: usize, p0: usize, width: usize, out: &mut [f32]) {
+    let row = |i: usize| _mm_loadu_ps(lanes[i0 + i].as_ptr().add(p0));
+    let r: [__m256; 4] = std::array::from_fn(|i| _mm256_set_m128(row(i + 4), row(i)));
+    let u = within_lanes! { r, 4, _mm256_unpacklo_ps, _mm256_unpackhi_ps, _mm256_shuffle_ps };
+    for (q, column) in u.into_iter().enumerate() {
         let dst = &mut out[(p0 + q) * width + i0..][..8];
         _mm256_storeu_ps(dst.as_mut_ptr(), column);
     }
