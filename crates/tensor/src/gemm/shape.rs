@@ -21,7 +21,7 @@ pub(super) struct Shape {
     pub(super) short_mr: usize,
     /// The `k` blocks: `(start, length)`, equal lengths of at most `kc`.
     pub(super) k_blocks: Vec<(usize, usize)>,
-    /// Where the kernel reads `A` and `B` in place (full tiles only), if it can.
+    /// Where the kernel reads `A` and `B` in place, if it can (which tiles: `packs_a/_b`).
     pub(super) a_direct: Option<Direct>,
     pub(super) b_direct: Option<Direct>,
 }

@@ -32,8 +32,8 @@
 //! These functions are `unsafe` twice over: they are compiled for CPU features the
 //! machine may lack (call them only after [`super::Path`] detection said it has them),
 //! and they read and write through raw pointers (the caller guarantees that `A[0..MR, 0..kc]`
-//! and `B[0..kc, 0..NR]` are readable where the strides say, and that `c` points at an
-//! `MR×NR` tile of rows `ldc` apart that no one else touches during the call).
+//! and `B[0..kc, 0..cols]` are readable where the strides say, and that `c` points at an
+//! `MR×cols` tile of rows `ldc` apart that no one else touches during the call; `cols ≤ NR`).
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
