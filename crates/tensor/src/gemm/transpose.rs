@@ -12,8 +12,8 @@ use std::arch::x86_64::*;
 use std::ops::Range;
 
 /// Packs rows `lanes` (each at least `kc = out.len() / width` long) transposed into `out`:
-/// 16×16 blocks where the CPU has AVX-512, 8×8 blocks for the rest with AVX2, and what
-/// is left one by one. Returns false, doing nothing, where the CPU lacks AVX2.
+/// 16×16 blocks where the CPU has AVX-512, 8×8 and 8×4 blocks for the rest with AVX2, and
+/// what is left one by one. Returns false, doing nothing, where the CPU lacks AVX2.
 pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]) -> bool {
     if !crate::simd::has_avx2_fma() {
         return false;
