@@ -17,8 +17,8 @@
 //! its columns (AVX-512's mask registers, AVX2's `vmaskmov`): `B` is then read in place
 //! and `C` written directly, where the tile used to be packed, zero-padded, computed on
 //! the stack and copied. On a Zen 5 that made 20×200×50 45 % faster (130 → 190 GFLOP/s)
-//! and 20×200×200 25 %. Masked-off lanes are neither read nor written, so no load runs
-//! past the end of `B`.
+//! and 20×200×200 25 %. Masked-off lanes are neither read nor written, so nothing runs
+//! past the end of `B` or `C` (`tests/gemm_bounds.rs` puts them against an unreadable page).
 //!
 //! Why these tile shapes (the module docs of [`super`] derive them in full):
 //! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
