@@ -161,26 +161,25 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             *m = b1 * *m + one_minus_b1 * g;
             *v = b2 * *v + one_minus_b2 * g * g;
         };
-        for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
-            if c.amsgrad {
-                // AMSGrad needs a fifth array: a second pass keeps zip4's shape.
-                zip4(p, g, m, v, moments);
-                let v_max = &mut self.v_max[i];
+        if c.amsgrad {
+            // AMSGrad needs a fifth array: a second pass keeps zip4's shape.
+            zip4(params, grads, &mut self.m, &mut self.v, moments);
+            let slots = self.m.iter().zip(&self.v).zip(&mut self.v_max);
+            for (p, ((m, v), v_max)) in params.iter_mut().zip(slots) {
                 ndarray::Zip::from(&mut **p)
-                    .and(&*m)
-                    .and(&*v)
+                    .and(m)
+                    .and(v)
                     .and(v_max)
                     .for_each(|p, &m, &v, v_max| {
                         *v_max = v_max.max(v);
                         *p -= step_size * m / (v_max.sqrt() / correction2_sqrt + eps);
                     });
-            } else {
-                zip4(p, g, m, v, |p, g, m, v| {
-                    moments(p, g, m, v);
-                    *p -= step_size * *m / (v.sqrt() / correction2_sqrt + eps);
-                });
             }
+        } else {
+            zip4(params, grads, &mut self.m, &mut self.v, |p, g, m, v| {
+                moments(p, g, m, v);
+                *p -= step_size * *m / (v.sqrt() / correction2_sqrt + eps);
+            });
         }
     }
 

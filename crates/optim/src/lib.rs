@@ -155,44 +155,58 @@ fn take_slots<T: Float>(state: &mut State<T>, prefix: &str) -> Result<Vec<Tensor
     Ok(slots.into_iter().map(|(_, t)| t).collect())
 }
 
-/// Runs `f` over four equally shaped arrays elementwise, in parallel when large. The
-/// one fused pass every update rule is written as (memory-bound: one read of each).
+/// Runs `f` over four lists of equally shaped arrays elementwise (parameter `i`, its
+/// gradient and its two state arrays), as one parallel region when there is enough work.
+/// The one fused pass every update rule is written as (memory-bound: one read of each).
+///
+/// All the parameters are cut into pieces of at most [`CHUNK`] elements and the pieces
+/// go to the pool together: one hand-off per step instead of one per large parameter,
+/// and the small ones (biases, the latent layers) shared out too instead of run on the
+/// calling thread. Each element is updated by one thread with the same operations, so
+/// the split does not change any bits.
 ///
 /// Contiguous arrays (all of them, in practice) go through [`tensor::simd::dispatch`]:
 /// the loop, with `f` inlined into it, runs in its AVX2 version where the CPU has one,
 /// twice as wide as the portable SSE2 build for Adam's square root and division. The
 /// arithmetic is the same IEEE operations either way (no fused multiply-adds are
 /// introduced), so both versions give identical bits.
-fn zip4<T: Float>(
-    p: &mut Tensor<T>,
-    g: &Tensor<T>,
-    s1: &mut Tensor<T>,
-    s2: &mut Tensor<T>,
-    f: impl Fn(&mut T, T, &mut T, &mut T) + Sync + Send,
+fn zip4<T: Float, F: Fn(&mut T, T, &mut T, &mut T) + Sync + Send>(
+    params: &mut [&mut Tensor<T>],
+    grads: &[&Tensor<T>],
+    s1: &mut [Tensor<T>],
+    s2: &mut [Tensor<T>],
+    f: F,
 ) {
-    let parallel = g.len() >= PARALLEL_MIN_LEN;
-    if let (Some(p), Some(g), Some(s1), Some(s2)) = (
-        p.as_slice_mut(),
-        g.as_slice(),
-        s1.as_slice_mut(),
-        s2.as_slice_mut(),
-    ) {
-        let f = &f;
-        let run = |p, g, s1, s2| dispatch(Zip4 { p, g, s1, s2, f });
-        if parallel {
-            (p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)))
-                .zip(s1.par_chunks_mut(CHUNK).zip(s2.par_chunks_mut(CHUNK)))
-                .for_each(|((p, g), (s1, s2))| run(p, g, s1, s2));
-        } else {
-            run(p, g, s1, s2);
+    let f = &f;
+    let total: usize = grads.iter().map(|g| g.len()).sum();
+    let parallel = total >= PARALLEL_MIN_LEN;
+    let mut pieces = Vec::new();
+    let arrays = params.iter_mut().zip(grads).zip(s1.iter_mut().zip(s2));
+    for ((p, g), (s1, s2)) in arrays {
+        let laid_out = |t: &Tensor<T>| t.is_standard_layout();
+        if !(laid_out(p) && laid_out(g) && laid_out(s1) && laid_out(s2)) {
+            let zip = Zip::from(&mut **p).and(*g).and(s1).and(s2);
+            if parallel {
+                zip.par_for_each(|p, &g, a, b| f(p, g, a, b));
+            } else {
+                zip.for_each(|p, &g, a, b| f(p, g, a, b));
+            }
+            continue;
         }
-        return;
+        let slice = "a standard-layout array is a slice";
+        let (p, g) = (p.as_slice_mut().expect(slice), g.as_slice().expect(slice));
+        let (s1, s2) = (
+            s1.as_slice_mut().expect(slice),
+            s2.as_slice_mut().expect(slice),
+        );
+        let chunks = (p.chunks_mut(CHUNK).zip(g.chunks(CHUNK)))
+            .zip(s1.chunks_mut(CHUNK).zip(s2.chunks_mut(CHUNK)));
+        pieces.extend(chunks.map(|((p, g), (s1, s2))| Zip4 { p, g, s1, s2, f }));
     }
-    let zip = Zip::from(p).and(g).and(s1).and(s2);
     if parallel {
-        zip.par_for_each(|p, &g, a, b| f(p, g, a, b));
+        pieces.into_par_iter().for_each(dispatch);
     } else {
-        zip.for_each(|p, &g, a, b| f(p, g, a, b));
+        pieces.into_iter().for_each(dispatch);
     }
 }
 
@@ -247,5 +261,71 @@ mod zip4_tests {
             results.push(p.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
         }
         assert_eq!(results[0], results[1]);
+    }
+
+    /// One step over several parameters at once (one parallel region over all of their
+    /// pieces, small and strided ones among them) updates each exactly as a step over
+    /// that parameter alone, with and without AMSGrad.
+    #[test]
+    fn a_step_over_many_parameters_equals_one_per_parameter() {
+        let value = |i: usize, salt: usize| (((i * 37 + salt * 101) % 997) as f32 - 498.0) / 300.0;
+        let make = |shape: &[usize], salt: usize, column_major: bool| {
+            let n = shape.iter().product::<usize>();
+            let t =
+                Tensor::from_shape_vec(shape.to_vec(), (0..n).map(|i| value(i, salt)).collect());
+            let t = t.expect("the element count fits the shape");
+            if column_major {
+                t.reversed_axes()
+                    .as_standard_layout()
+                    .reversed_axes()
+                    .to_owned()
+            } else {
+                t
+            }
+        };
+        // 70,000 + 3 + 2,000 + 30,000 elements: the whole is parallel, one part alone not.
+        let shapes: [(&[usize], bool); 4] = [
+            (&[350, 200], false),
+            (&[3], false),
+            (&[40, 50], true),
+            (&[30_000], false),
+        ];
+        for amsgrad in [false, true] {
+            let config = AdamConfig {
+                amsgrad,
+                ..AdamConfig::default()
+            };
+            let mut together: Vec<Tensor<f32>> =
+                shapes.iter().map(|&(s, f)| make(s, 0, f)).collect();
+            let mut alone = together.clone();
+            let mut adam = Adam::new(config.clone());
+            let mut adams: Vec<Adam<f32>> =
+                shapes.iter().map(|_| Adam::new(config.clone())).collect();
+            for step in 1..=3 {
+                let grads: Vec<Tensor<f32>> =
+                    shapes.iter().map(|&(s, f)| make(s, step, f)).collect();
+                adam.step(
+                    &mut together.iter_mut().collect::<Vec<_>>(),
+                    &grads.iter().collect::<Vec<_>>(),
+                );
+                for ((p, g), adam) in alone.iter_mut().zip(&grads).zip(&mut adams) {
+                    adam.step(&mut [p], &[g]);
+                }
+            }
+            for (a, b) in together.iter().zip(&alone) {
+                assert_ne!(
+                    a,
+                    &make(a.shape(), 0, false),
+                    "the step moved the parameter"
+                );
+                let bits = |t: &Tensor<f32>| t.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(a),
+                    bits(b),
+                    "amsgrad: {amsgrad}, shape {:?}",
+                    a.shape()
+                );
+            }
+        }
     }
 }
