@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::{ArrayView, ArrayView1, ArrayViewMut, Dimension, Zip};
+use ndarray::{ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, Dimension, Zip};
 use rayon::prelude::*;
 
 use crate::{Float, Tensor};
@@ -69,6 +69,17 @@ pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
         Some(slice) => Cow::Borrowed(slice),
         None => Cow::Owned(x.iter().copied().collect()),
     }
+}
+
+/// A row-major copy of any view (a slice, a broadcast, a transpose). Zeros, then
+/// `assign`: ndarray's `assign` walks a dynamic-dimensional view in runs, where
+/// `to_owned` and `as_standard_layout` step element by element through its index
+/// (1024×40 → 1024×20: 5 µs against 44; a `[1024]` gradient broadcast to `[1024, 20]`:
+/// 5 against 48; Zen 4).
+pub(crate) fn standard_copy<T: Float>(view: ArrayViewD<'_, T>) -> Tensor<T> {
+    let mut y = Tensor::zeros(view.raw_dim());
+    y.assign(&view);
+    y
 }
 
 /// `len` zeros, written on the rayon pool when long: a buffer the next pass overwrites

@@ -13,6 +13,7 @@
 
 use ndarray::{Axis, IxDyn};
 
+use super::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -30,7 +31,7 @@ impl<'t, T: Float> Var<'t, T> {
                     shape
                 )
             });
-            view.to_owned()
+            standard_copy(view)
         };
         self.tape
             .record("broadcast_to", y, &[self], BroadcastBackward)

@@ -8,6 +8,7 @@
 use ndarray::{Axis, Slice};
 
 use super::checks::check_axis;
+use super::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -52,8 +53,7 @@ impl<T: Float> Backward<T> for ConcatBackward {
             .map(|(x, &need)| {
                 let end = start + x.shape()[self.axis];
                 let piece = need.then(|| {
-                    dy.slice_axis(Axis(self.axis), Slice::from(start..end))
-                        .to_owned()
+                    standard_copy(dy.slice_axis(Axis(self.axis), Slice::from(start..end)))
                 });
                 start = end;
                 piece

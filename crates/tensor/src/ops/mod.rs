@@ -43,7 +43,7 @@
 use std::ops;
 
 pub(crate) use crate::parallel::{
-    contiguous, map, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN,
+    contiguous, map, standard_copy, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN,
 };
 
 use crate::{Backward, Float, Tensor, Var};

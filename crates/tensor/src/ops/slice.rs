@@ -11,6 +11,7 @@ use std::ops::Range;
 use ndarray::{Axis, Slice};
 
 use super::checks::check_axis;
+use super::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -27,13 +28,7 @@ impl<'t, T: Float> Var<'t, T> {
                 "slice: range {range:?} out of bounds for axis {axis} of shape {:?}",
                 x.shape()
             );
-            // Zeros, then the slice assigned in: ndarray's `assign` walks the rows of a
-            // dynamic-dimensional view as runs, where `to_owned` steps element by element
-            // through its index (1024×40 → 1024×20: 5 µs against 44, Zen 4).
-            let view = x.slice_axis(Axis(axis), Slice::from(range.clone()));
-            let mut y = Tensor::zeros(view.raw_dim());
-            y.assign(&view);
-            y
+            standard_copy(x.slice_axis(Axis(axis), Slice::from(range.clone())))
         };
         self.tape
             .record("slice", y, &[self], SliceBackward { axis, range })

@@ -9,6 +9,7 @@
 use ndarray::Axis;
 
 use super::checks::check_axis;
+use super::standard_copy;
 
 use crate::{Backward, Float, Tensor, Var};
 
@@ -75,10 +76,10 @@ impl<T: Float> Backward<T> for SumAxisBackward {
         } else {
             dy.insert_axis(Axis(self.axis))
         };
-        let dx = dy
-            .broadcast(inputs[0].raw_dim())
-            .expect("dy broadcasts back along the summed axis")
-            .to_owned();
+        let dx = standard_copy(
+            dy.broadcast(inputs[0].raw_dim())
+                .expect("dy broadcasts back along the summed axis"),
+        );
         vec![Some(dx)]
     }
 }

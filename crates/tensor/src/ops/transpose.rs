@@ -6,12 +6,13 @@
 //! Reads nothing in backward. The value is copied into row-major order so later ops see
 //! an ordinary array; matmul and linear never need this op, they read transposes by strides.
 
+use super::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The tensor with its axes reversed (`[m, n]` → `[n, m]`).
     pub fn transpose(self) -> Var<'t, T> {
-        let y = self.value().t().as_standard_layout().into_owned();
+        let y = standard_copy(self.value().t());
         self.tape.record("transpose", y, &[self], TransposeBackward)
     }
 }
@@ -27,7 +28,7 @@ impl<T: Float> Backward<T> for TransposeBackward {
         dy: Tensor<T>,
         _needs: &[bool],
     ) -> Vec<Option<Tensor<T>>> {
-        vec![Some(dy.t().as_standard_layout().into_owned())]
+        vec![Some(standard_copy(dy.t()))]
     }
 }
 
