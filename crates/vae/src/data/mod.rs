@@ -223,17 +223,28 @@ impl Dataset {
         sums.iter().map(|&s| s / n).collect()
     }
 
-    /// The images at `indices` as a `[indices.len(), pixels]` batch.
+    /// The images at `indices` as a `[indices.len(), pixels]` batch. Binarized batches
+    /// draw one uniform number per pixel, row by row, in order.
     pub fn batch<R: Rng>(&self, indices: &[usize], pixels: Pixels, rng: &mut R) -> Array2<f32> {
         let p = self.pixels();
         let mut out = Array2::zeros((indices.len(), p));
         for (row, &i) in out.rows_mut().into_iter().zip(indices) {
-            for (j, o) in row.into_iter().enumerate() {
-                let intensity = self.images.get(i * p + j);
-                *o = match pixels {
-                    Pixels::Scaled => intensity,
-                    Pixels::Binarized => (rng.gen::<f32>() < intensity) as u8 as f32,
-                };
+            let row = row.into_slice().expect("a row of a row-major array");
+            // A whole image at once, not pixel by pixel through `get`. Batch 128 in the
+            // training loop: 190 → 117 µs per batch on a Zen 4 (alone, 58 → 46 µs: the
+            // rest is the misses of 128 random images that the step evicted).
+            match &self.images {
+                Intensities::Bytes(v) => {
+                    let image = &v[i * p..(i + 1) * p];
+                    row.iter_mut()
+                        .zip(image)
+                        .for_each(|(o, &b)| *o = b as f32 / 255.0);
+                }
+                Intensities::Floats(v) => row.copy_from_slice(&v[i * p..(i + 1) * p]),
+            }
+            if pixels == Pixels::Binarized {
+                row.iter_mut()
+                    .for_each(|o| *o = (rng.gen::<f32>() < *o) as u8 as f32);
             }
         }
         out
@@ -294,6 +305,7 @@ pub fn shuffled<R: Rng>(len: usize, rng: &mut R) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::StdRng;
     use rand::SeedableRng;
 
     fn bytes(images: Vec<u8>, rows: usize, cols: usize) -> Dataset {
@@ -318,6 +330,17 @@ mod tests {
         let binary = set.batch(&[0, 1], Pixels::Binarized, &mut rng);
         assert!(binary.iter().all(|&v| v == 0.0 || v == 1.0));
         assert_eq!((binary[(0, 0)], binary[(0, 1)]), (0.0, 1.0)); // p = 0 and p = 1 are certain
+                                                                  // Rows in the order of the indices; one draw per pixel, row by row.
+        let two = set.batch(&[1, 0], Pixels::Scaled, &mut rng);
+        let images = &set.images;
+        let image = |i: usize| (0..4).map(move |j| images.get(i * 4 + j));
+        assert!(two.iter().copied().eq(image(1).chain(image(0))));
+        let draws = set.batch(&[1, 0], Pixels::Binarized, &mut StdRng::seed_from_u64(5));
+        let mut oracle = StdRng::seed_from_u64(5);
+        let expected = image(1)
+            .chain(image(0))
+            .map(|p| (oracle.gen::<f32>() < p) as u8 as f32);
+        assert!(draws.iter().copied().eq(expected));
     }
 
     #[test]
