@@ -97,7 +97,8 @@ impl fmt::Display for StateError {
 
 impl std::error::Error for StateError {}
 
-/// Arrays at least this long are updated on the rayon pool.
+/// Updates of at least this many elements in all (Adam: over every parameter together)
+/// run on the rayon pool.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 /// Checks the `step` arguments agree, panicking with what differs.
