@@ -43,11 +43,13 @@ fn view<T: Float>(store: &Array2<T>, layout: u8) -> ArrayView2<'_, T> {
     }
 }
 
-/// Shapes from one element to a few tiles each way, and `k` past one block (256).
+/// Shapes from one element to a few tiles each way, `k` past one block (256), and `B`'s
+/// rows over 1 KiB apart under many row tiles (where a one-line sliver is packed).
 fn dims() -> impl Strategy<Value = (usize, usize, usize)> {
     prop_oneof![
         (1usize..30, 1usize..20, 1usize..70),
-        (20usize..140, 200usize..600, 20usize..140)
+        (20usize..140, 200usize..600, 20usize..140),
+        (96usize..140, 128usize..300, 256usize..300)
     ]
 }
 

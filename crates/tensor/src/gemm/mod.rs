@@ -37,7 +37,7 @@
 //! the kernel (`A` with contiguous rows, `B` with contiguous rows and a stride that does
 //! not alias in L1) the kernel reads it in place: its last column tile too, under a mask
 //! of its columns (`x86.rs`), and a last row tile where the short twin fits it exactly
-//! (`shape.rs` says when, with the figures).
+//! (`shape.rs` says when, with the figures, and when `B` is packed all the same).
 //!
 //! # The tile shapes
 //! A micro-kernel needs at least `latency × throughput` independent FMAs in flight
@@ -342,7 +342,7 @@ fn product<'a, T: Float>(
     let mut shape = Shape::new(m, k, n, kernel);
     // Operands read in place where the kernel can (see `Direct`); only the rest is packed.
     shape.a_direct = Direct::of_a(a);
-    shape.b_direct = Direct::of_b(b);
+    shape.b_direct = Direct::of_b(b, m, kernel);
     let out = Output {
         ptr: c.as_mut_ptr(),
         ldc: if m == 1 { n } else { c.strides()[0] as usize },

@@ -68,11 +68,24 @@ impl Direct {
     /// `B` in place when its rows are contiguous, unless the row stride is a multiple of
     /// 256 bytes: then the rows of a sliver fall into a few of L1's 64 sets and evict
     /// each other (measured on a Xeon: 1024³ `nn`, 140 GFLOP/s in place, 180 packed, one
-    /// thread).
-    pub(super) fn of_b<T>(b: ArrayView2<'_, T>) -> Option<Direct> {
+    /// thread). Nor where a sliver's row is one cache line (AVX2's 16 f32) and ≥ 16 row
+    /// tiles each read a long sliver (`k` ≥ 128) of rows ≥ 1 KiB apart: each `p` is then
+    /// a line, often a page, of its own; packed, one run. Zen 4, one thread, AVX2:
+    /// 128×784×400 `nn` 91 → 102 GFLOP/s, `tn` 88 → 97; 128×400×784 `nn` 89 → 98. Packing
+    /// lost with 4 row tiles (20×784×200 `nn` 84 → 65), `k` = 20 (128×20×400 `nn` 92 →
+    /// 86), rows 80 bytes apart (128×400×20 `nn` 74 → 68), and on AVX-512, whose sliver
+    /// rows are two lines (128×784×400 `nn` 112 → 107).
+    pub(super) fn of_b<T>(
+        b: ArrayView2<'_, T>,
+        m: usize,
+        kernel: &MicroKernel<T>,
+    ) -> Option<Direct> {
         let (rows, cols) = Direct::strides(&b)?;
-        let aliasing = (rows * std::mem::size_of::<T>()).is_multiple_of(256);
-        (cols == 1 && !aliasing).then_some(Direct {
+        let size = std::mem::size_of::<T>();
+        let aliasing = (rows * size).is_multiple_of(256);
+        let one_line = kernel.nr * size <= 64;
+        let reread = m.div_ceil(kernel.mr) >= 16 && b.nrows() >= 128 && rows * size >= 1024;
+        (cols == 1 && !aliasing && !(one_line && reread)).then_some(Direct {
             base: b.as_ptr() as usize,
             rows,
             cols,
@@ -218,7 +231,7 @@ pub(super) fn cost<T>(
     } else {
         (if sa[0] == 1 { copy_a } else { transpose }) * (m * k) as f64
     };
-    let pack_b = if Direct::of_b(*b).is_some() {
+    let pack_b = if Direct::of_b(*b, m, kernel).is_some() {
         0.0
     } else {
         (if sb[1] == 1 { copy } else { transpose }) * (k * n) as f64
