@@ -68,10 +68,10 @@ impl Direct {
     /// `B` in place when its rows are contiguous, unless the row stride is a multiple of
     /// 256 bytes: then the rows of a sliver fall into a few of L1's 64 sets and evict
     /// each other (measured on a Xeon: 1024³ `nn`, 140 GFLOP/s in place, 180 packed, one
-    /// thread). Nor where a sliver's row is one cache line (AVX2's 16 f32) and ≥ 16 row
-    /// tiles each read a long sliver (`k` ≥ 128) of rows ≥ 1 KiB apart: each `p` is then
-    /// a line, often a page, of its own; packed, one run. Zen 4, one thread, AVX2:
-    /// 128×784×400 `nn` 91 → 102 GFLOP/s, `tn` 88 → 97; 128×400×784 `nn` 89 → 98. Packing
+    /// thread). Nor where a sliver's row is a cache line or less (AVX2's 16 f32) and ≥ 16
+    /// row tiles each read a long sliver (`k` ≥ 128) of rows ≥ 1 KiB apart: each `p` is
+    /// then a line, often a page, of its own; packed, one run. Zen 4, one thread, AVX2:
+    /// 128×784×400 `nn` 91 → 102 GFLOP/s, `tn` 88 → 97 (portable: 31 → 36, 28 → 37). Packing
     /// lost with 4 row tiles (20×784×200 `nn` 84 → 65), `k` = 20 (128×20×400 `nn` 92 →
     /// 86), rows 80 bytes apart (128×400×20 `nn` 74 → 68), and on AVX-512, whose sliver
     /// rows are two lines (128×784×400 `nn` 112 → 107).
