@@ -89,7 +89,8 @@
 //!
 //! # Safety
 //! This module (its micro-kernels in `x86.rs` and `portable.rs`, packing's transposes
-//! in `transpose.rs`, and the writes to `C` in `run.rs`) is the crate's `unsafe` code
+//! in `transpose.rs` and its column runs in `pack.rs`, and the writes to `C` in
+//! `run.rs`) is the crate's `unsafe` code
 //! besides [`crate::simd`]: a [`MicroKernel`] can only be obtained for a path the CPU
 //! supports, and the driver hands it operands and a tile of `C` whose bounds it has
 //! checked, each tile to one thread.

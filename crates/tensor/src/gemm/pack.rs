@@ -24,13 +24,17 @@ pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [
         out.fill(T::zero());
     }
     if src.strides()[0] == 1 || rows == 1 {
-        // Each column of `src` (one `p`) is contiguous: copy it as a run (a memcpy the
-        // compiler turns into a few vector moves). `B` in `A·B` and `A` in `Aᵀ·B`.
-        for (col, chunk) in src.columns().into_iter().zip(out.chunks_exact_mut(width)) {
-            match col.to_slice() {
-                Some(run) => copy_short(run, &mut chunk[..rows]),
-                None => chunk.iter_mut().zip(col).for_each(|(o, &v)| *o = v),
-            }
+        // Each column of `src` (one `p`) is contiguous: copy it as a run (a few vector
+        // moves). `B` in `A·B` and `A` in `Aᵀ·B`. Found by stepping a pointer, not as
+        // ndarray's column views, whose making and checking per `p` cost more than the
+        // copy: packing a 784×400 `B` went 0.38 → 0.26 ns an element (Zen 3, one thread).
+        let (base, step) = (src.as_ptr(), src.strides()[1]);
+        for (p, chunk) in out.chunks_exact_mut(width).enumerate() {
+            // SAFETY: column `p < kc` of the view starts at `base + p·step` and holds
+            // `rows` elements one apart (unit row stride, or a single row), all inside the
+            // memory the view borrows.
+            let run = unsafe { std::slice::from_raw_parts(base.offset(p as isize * step), rows) };
+            copy_short(run, &mut chunk[..rows]);
         }
     } else if let Some((lanes, rows)) = row_slices(&src) {
         let lanes = &lanes[..rows];
@@ -100,11 +104,19 @@ mod tests {
     #[test]
     fn strides_do_not_change_the_packed_order() {
         let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
-        let at = a.t().to_owned(); // stored transposed
+        // Stored transposed: `at.t()` is `a` with unit row stride, the copying branch.
+        // (`a.t().to_owned()` would keep the transpose's memory order, and `.t()` of it
+        // would be row-major again.)
+        let at = a.t().as_standard_layout().into_owned();
+        assert_eq!(at.t().strides(), [1, 2]);
         let (mut row_major, mut col_major) = (vec![0.0; 6], vec![0.0; 6]);
         sliver(a.view(), 2, &mut row_major);
         sliver(at.t(), 2, &mut col_major);
         assert_eq!(row_major, col_major);
+        // The same columns walked backwards (a negative column stride), with padding.
+        let mut reversed = vec![f64::NAN; 9];
+        sliver(at.t().slice(s![.., ..;-1]), 3, &mut reversed);
+        assert_eq!(reversed, [3.0, 6.0, 0.0, 2.0, 5.0, 0.0, 1.0, 4.0, 0.0]);
         let wide = array![[1.0, 0.0, 2.0, 0.0, 3.0], [4.0, 0.0, 5.0, 0.0, 6.0]];
         let mut strided = vec![0.0; 6];
         sliver(wide.slice(s![.., ..;2]), 2, &mut strided);
