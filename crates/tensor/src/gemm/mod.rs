@@ -53,6 +53,9 @@
 //!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
 //!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md). A last
 //!   column tile narrower still is computed under a mask of its columns (`x86.rs`).
+//! - `6×64` has the same 24 accumulators with 10 loads per `p`, not 14: on an Ice Lake
+//!   Xeon, +5 % on shapes with no edge tiles (level with the `gemm` crate, whose kernel
+//!   loads as few). The VAE's shapes all have edges for it (128 = 21·6 + 2 rows).
 //!
 //! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
 //! - **Peak, 527–569 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × 4.1–4.4 GHz
