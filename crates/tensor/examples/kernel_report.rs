@@ -14,7 +14,8 @@
 //! (a comma-separated list of the implementations to time), `--kc N`, `--mc N` (our
 //! kernel's block sizes, to measure their effect).
 //!
-//! The implementations: ours on each path this CPU runs (`avx512`, `avx2`, `portable`),
+//! The implementations: ours on each path this CPU runs (`avx512`, `avx512-6x64`, `avx2`,
+//! `portable`),
 //! matrixmultiply on one thread and split over the pool as our previous kernel did, and
 //! the `gemm` crate 0.19 built with its AVX-512 kernels (`x86-v4`), with rayon threads.
 

@@ -53,9 +53,9 @@
 //!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
 //!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md). A last
 //!   column tile narrower still is computed under a mask of its columns (`x86.rs`).
-//! - `6×64` has the same 24 accumulators with 10 loads per `p`, not 14: on an Ice Lake
-//!   Xeon, +5 % on shapes with no edge tiles (level with the `gemm` crate, whose kernel
-//!   loads as few). The VAE's shapes all have edges for it (128 = 21·6 + 2 rows).
+//! - **`avx512-6x64`**, a second AVX-512 path: as many accumulators, 10 loads per `p` (twins
+//!   `6×32`, `4×64`; f64 `6×32`). An Ice Lake Xeon: +5 % where no tile is an edge, level with
+//!   `gemm`, which loads as few; the VAE's shapes have edges for it (128 = 21·6 + 2).
 //!
 //! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
 //! - **Peak, 527–569 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × 4.1–4.4 GHz
@@ -84,11 +84,11 @@
 //! *between paths*, never between runs or thread counts.
 //!
 //! # Choosing the path
-//! [`Path::best`] is the widest micro-kernel the CPU runs. Products take
-//! [`Path::selected`]: the environment variable `TENSOR_GEMM` (`avx512`, `avx2`,
-//! `portable` or `matrixmultiply`; a path the CPU lacks falls back to the best it has),
-//! else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an AVX-512 machine.
-//! [`gemm_on`] takes the path as an argument (the tests run every path the machine has).
+//! [`Path::best`] is the widest micro-kernel the CPU runs. Products take [`Path::selected`]:
+//! `TENSOR_GEMM` (`avx512`, `avx512-6x64`, `avx2`, `portable` or `matrixmultiply`; a path
+//! the CPU lacks falls back to the best), else [`Path::best`]. `TENSOR_GEMM=avx2` measures
+//! the AVX2 path on an AVX-512 machine. [`gemm_on`] takes the path as an argument (the
+//! tests run every path the machine has).
 //!
 //! # Safety
 //! This module (its micro-kernels in `x86.rs` and `portable.rs`, packing's transposes
@@ -121,7 +121,7 @@ pub use self::path::Path;
 
 mod path;
 
-/// The environment variable that forces a path: `avx512`, `avx2`, `portable`, `matrixmultiply`.
+/// The environment variable that forces a path (a [`Path::name`]: `avx512`, `avx2`, ...).
 pub const PATH_ENV: &str = "TENSOR_GEMM";
 
 /// Products below this many flops (`2·m·k·n`) run on the calling thread: a rayon
@@ -196,8 +196,10 @@ macro_rules! element {
                 if !path.is_supported() {
                     return None;
                 }
-                let kernel = |mr, nr, short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
-                    let blocking = Blocking { kc: $kc, mc: 16 * mr };
+                let kernel = |mr: usize, nr: usize, short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
+                    // 16 row tiles, 32 of 6 rows (96 rows split worse: module docs).
+                    let mc = 16 * mr * (nr * std::mem::size_of::<$t>()).div_ceil(128);
+                    let blocking = Blocking { kc: $kc, mc };
                     Some(MicroKernel { mr, nr, short_mr, blocking, run, half, short })
                 };
                 match path {
@@ -224,13 +226,14 @@ macro_rules! element {
     };
 }
 
-// f64 keeps `kc` = 256 (a 32 KiB sliver, as f32's first 256 was): it is the gradient
-// checks' type, and its block size was not tuned.
+// f64 keeps `kc` = 256 (as f32 first had): the gradient checks' type, not tuned.
 element!(f32, F32_BUFFER, kc: 1024, transpose: transpose_f32,
     Avx512: 12 x 32, 8: avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32,
+    Avx512Wide: 6 x 64, 4: avx512_f32_6x64 / avx512_f32_6x32 / avx512_f32_4x64,
     Avx2Fma: 6 x 16, 4: avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16);
 element!(f64, F64_BUFFER, kc: 256, transpose: no_transpose,
     Avx512: 12 x 16, 8: avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16,
+    Avx512Wide: 6 x 32, 4: avx512_f64_6x32 / avx512_f64_6x16 / avx512_f64_4x32,
     Avx2Fma: 6 x 8, 4: avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8);
 
 #[cfg(target_arch = "x86_64")]
@@ -368,7 +371,7 @@ fn selected_path() -> Path {
             Some(path) => path.or_best(),
             None => {
                 eprintln!(
-                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx2, portable, matrixmultiply; using {}",
+                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx512-6x64, avx2, portable, matrixmultiply; using {}",
                     Path::best().name()
                 );
                 Path::best()

@@ -86,7 +86,7 @@ fn row_slices<'a, T>(src: &ArrayView2<'a, T>) -> Option<([&'a [T]; MAX_WIDTH], u
 }
 
 /// The widest sliver any micro-kernel packs (its `MR` or `NR`).
-const MAX_WIDTH: usize = 32;
+const MAX_WIDTH: usize = 64;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,9 @@
 pub enum Path {
     /// Our packed GEMM with the AVX-512F micro-kernel (16 f32 per instruction).
     Avx512,
+    /// The same with a 6×64 tile instead of 12×32: fewer loads per FMA, more edge waste
+    /// (the module docs of [`super`] compare them).
+    Avx512Wide,
     /// Our packed GEMM with the AVX2+FMA micro-kernel (8 f32 per instruction).
     Avx2Fma,
     /// Our packed GEMM with the plain-Rust micro-kernel (whatever the build vectorizes).
@@ -16,8 +19,9 @@ pub enum Path {
 
 impl Path {
     /// Every path, widest first.
-    pub const ALL: [Path; 4] = [
+    pub const ALL: [Path; 5] = [
         Path::Avx512,
+        Path::Avx512Wide,
         Path::Avx2Fma,
         Path::Portable,
         Path::MatrixMultiply,
@@ -27,6 +31,7 @@ impl Path {
     pub fn name(self) -> &'static str {
         match self {
             Path::Avx512 => "avx512",
+            Path::Avx512Wide => "avx512-6x64",
             Path::Avx2Fma => "avx2",
             Path::Portable => "portable",
             Path::MatrixMultiply => "matrixmultiply",
@@ -41,7 +46,7 @@ impl Path {
     /// Whether this CPU can run the path.
     pub fn is_supported(self) -> bool {
         match self {
-            Path::Avx512 => crate::simd::has_avx512f(),
+            Path::Avx512 | Path::Avx512Wide => crate::simd::has_avx512f(),
             Path::Avx2Fma => crate::simd::has_avx2_fma(),
             Path::Portable | Path::MatrixMultiply => true,
         }

@@ -24,7 +24,8 @@
 //! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
 //!   24 accumulators, + 2 for the `B` row + 1 broadcast = 27 registers of 32. 24
 //!   independent FMAs per `p` cover the FMA latency (4 cycles) × throughput (2 per
-//!   cycle) = 8 in flight three times over.
+//!   cycle) = 8 in flight three times over. The `avx512-6x64` path's `6×64` (`NV = 4`)
+//!   has as many accumulators, + 4 + 1 = 29 registers, and loads 10 values per `p`, not 14.
 //! - **AVX2 (16 registers of 8 f32 / 4 f64):** `MR = 6` × `NV = 2` = 12 accumulators,
 //!   + 2 + 1 = 15 of 16 registers (the classic Haswell BLIS tile).
 //!
@@ -81,13 +82,20 @@ macro_rules! tile_loop {
 /// at `a + i·a_rs + p·a_cs` (a packed sliver: `a_rs = 1`, `a_cs = MR`; or `A` itself) and
 /// `B[p, j]` at `b + p·ldb + j` (a packed sliver: `ldb = NR`; or the rows of `B` itself).
 macro_rules! microkernel {
-    // The kernel, its `half` twin one vector wide and its `short` twin `$smr` rows tall
-    // (for a narrow last column or a short last row of tiles).
-    ($(#[$doc:meta])* $name:ident / $half:ident / $short:ident $smr:literal, $feature:literal,
-     $t:ty, $lanes:literal, $mr:literal, $($ops:tt)*) => {
-        microkernel!($(#[$doc])* $name, $feature, $t, $lanes, $mr, 2, $($ops)*);
-        microkernel!(#[doc = "The same, one vector wide."] $half, $feature, $t, $lanes, $mr, 1, $($ops)*);
-        microkernel!(#[doc = "The same, fewer rows."] $short, $feature, $t, $lanes, $smr, 2, $($ops)*);
+    // Kernels for one instruction set and type, sharing its intrinsics (`{ zero: ... }`):
+    // each `$mr` rows × `$nv` vectors, with its `half` twin `$hnv` vectors wide and its
+    // `short` twin `$smr` rows tall (for a narrow last column or a short last row of tiles).
+    ($feature:literal, $t:ty, $lanes:literal, $ops:tt,
+     $($(#[$doc:meta])* $name:ident / $half:ident / $short:ident: $mr:literal x $nv:literal / $hnv:literal, $smr:literal;)+) => {
+        $(
+            microkernel!(@one $(#[$doc])* $name, $feature, $t, $lanes, $mr, $nv, $ops);
+            microkernel!(@one #[doc = "The same, half as wide."] $half, $feature, $t, $lanes, $mr, $hnv, $ops);
+            microkernel!(@one #[doc = "The same, fewer rows."] $short, $feature, $t, $lanes, $smr, $nv, $ops);
+        )+
+    };
+    (@one $(#[$doc:meta])* $name:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
+     { $($ops:tt)* }) => {
+        microkernel!($(#[$doc])* $name, $feature, $t, $lanes, $mr, $nv, $($ops)*);
     };
     ($(#[$doc:meta])* $name:ident, $feature:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
      zero: $zero:ident, load: $load:ident, store: $store:ident, splat: $splat:ident,
@@ -157,42 +165,50 @@ macro_rules! microkernel {
     };
 }
 
-microkernel!(
-    /// f32, AVX-512F: a 12×32 tile (12 rows × 2 vectors of 16).
-    avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32 8, "avx512f", f32, 16, 12,
+microkernel!("avx512f", f32, 16, {
     zero: _mm512_setzero_ps, load: _mm512_loadu_ps, store: _mm512_storeu_ps,
     splat: _mm512_set1_ps, fma: _mm512_fmadd_ps, mul: _mm512_mul_ps,
     mask: |n| (1u32 << n).wrapping_sub(1) as __mmask16,
     masked_load: |p, m| _mm512_maskz_loadu_ps(m, p),
     masked_store: |p, m, x| _mm512_mask_storeu_ps(p, m, x)
+},
+    /// f32, AVX-512F: a 12×32 tile (12 rows × 2 vectors of 16).
+    avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32: 12 x 2 / 1, 8;
+    /// f32, AVX-512F: a 6×64 tile (6 rows × 4 vectors of 16).
+    avx512_f32_6x64 / avx512_f32_6x32 / avx512_f32_4x64: 6 x 4 / 2, 4;
 );
 
-microkernel!(
-    /// f64, AVX-512F: a 12×16 tile (12 rows × 2 vectors of 8).
-    avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16 8, "avx512f", f64, 8, 12,
+microkernel!("avx512f", f64, 8, {
     zero: _mm512_setzero_pd, load: _mm512_loadu_pd, store: _mm512_storeu_pd,
     splat: _mm512_set1_pd, fma: _mm512_fmadd_pd, mul: _mm512_mul_pd,
     mask: |n| (1u32 << n).wrapping_sub(1) as __mmask8,
     masked_load: |p, m| _mm512_maskz_loadu_pd(m, p),
     masked_store: |p, m, x| _mm512_mask_storeu_pd(p, m, x)
+},
+    /// f64, AVX-512F: a 12×16 tile (12 rows × 2 vectors of 8).
+    avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16: 12 x 2 / 1, 8;
+    /// f64, AVX-512F: a 6×32 tile (6 rows × 4 vectors of 8).
+    avx512_f64_6x32 / avx512_f64_6x16 / avx512_f64_4x32: 6 x 4 / 2, 4;
 );
 
-microkernel!(
-    /// f32, AVX2+FMA: a 6×16 tile (6 rows × 2 vectors of 8).
-    avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16 4, "avx2,fma", f32, 8, 6,
+microkernel!("avx2,fma", f32, 8, {
     zero: _mm256_setzero_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     splat: _mm256_set1_ps, fma: _mm256_fmadd_ps, mul: _mm256_mul_ps,
     mask: |n| _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
     masked_load: |p, m| _mm256_maskload_ps(p, m),
     masked_store: |p, m, x| _mm256_maskstore_ps(p, m, x)
+},
+    /// f32, AVX2+FMA: a 6×16 tile (6 rows × 2 vectors of 8).
+    avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16: 6 x 2 / 1, 4;
 );
 
-microkernel!(
-    /// f64, AVX2+FMA: a 6×8 tile (6 rows × 2 vectors of 4).
-    avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8 4, "avx2,fma", f64, 4, 6,
+microkernel!("avx2,fma", f64, 4, {
     zero: _mm256_setzero_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     splat: _mm256_set1_pd, fma: _mm256_fmadd_pd, mul: _mm256_mul_pd,
     mask: |n| _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3)),
     masked_load: |p, m| _mm256_maskload_pd(p, m),
     masked_store: |p, m, x| _mm256_maskstore_pd(p, m, x)
+},
+    /// f64, AVX2+FMA: a 6×8 tile (6 rows × 2 vectors of 4).
+    avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8: 6 x 2 / 1, 4;
 );
