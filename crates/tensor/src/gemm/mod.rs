@@ -197,7 +197,7 @@ macro_rules! element {
                     return None;
                 }
                 let kernel = |mr: usize, nr: usize, short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
-                    // 16 row tiles, 32 of 6 rows (96 rows split worse: module docs).
+                    // 16 row tiles, 32 of a 256-byte-wide 6×64: 192 rows, as for 12×32.
                     let mc = 16 * mr * (nr * std::mem::size_of::<$t>()).div_ceil(128);
                     let blocking = Blocking { kc: $kc, mc };
                     Some(MicroKernel { mr, nr, short_mr, blocking, run, half, short })

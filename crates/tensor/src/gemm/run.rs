@@ -159,7 +159,7 @@ pub(super) struct Output<T> {
 unsafe impl<T: Send> Send for Output<T> {}
 unsafe impl<T: Send> Sync for Output<T> {}
 
-/// The largest tile any micro-kernel has (12×32 and 6×64), for short row tiles computed on the stack.
+/// The largest tile of any micro-kernel (12×32, 6×64), for short row tiles computed on the stack.
 const MAX_TILE: usize = 12 * 32;
 
 /// Computes the `tiles` of `C`, every `k` block in turn (β applies to the first only).
