@@ -22,8 +22,8 @@
 //!    2–3 % where `k` = 784 (128×784×400 `nt`: 431 → 441) and 1–2 % on 1024³ (AVX2: 2–9
 //!    %). `k` is cut into equal blocks (1500 → 2 × 750, not 1024 + 476), so no block is
 //!    a sliver of overhead.
-//! 2. **Blocks of `mc` = 16·`MR` rows,** so the `A` block (192×1024 f32 at most: 768 KiB
-//!    of the 1 MiB L2) stays in L2 while every column tile of `B` passes over it (more
+//! 2. **Blocks of `mc` = 16 row tiles (32 of the 6×64 tile),** so the `A` block (192×1024
+//!    f32: 768 KiB of the 1 MiB L2) stays in L2 while every column tile of `B` passes over it (more
 //!    rows where `k` is short: `run.rs`). 96 rows (Zen 5) made a 128-row product two
 //!    blocks, split worse between the threads: 128×784×400 `nt` 445 → 324.
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
