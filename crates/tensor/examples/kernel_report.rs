@@ -14,8 +14,8 @@
 //! (a comma-separated list of the implementations to time), `--kc N`, `--mc N` (our
 //! kernel's block sizes, to measure their effect).
 //!
-//! The implementations: ours on each path this CPU runs (`avx512`, `avx512-6x64`, `avx2`,
-//! `portable`),
+//! The implementations: ours on each path this CPU runs (`avx512`, `avx512-12x32`,
+//! `avx512-6x64`, `avx2`, `portable`),
 //! matrixmultiply on one thread and split over the pool as our previous kernel did, and
 //! the `gemm` crate 0.19 built with its AVX-512 kernels (`x86-v4`), with rayon threads.
 
@@ -126,6 +126,9 @@ static BLOCK_OPTIONS: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new()
 
 fn blocking(path: Path) -> Option<Blocking> {
     let (kc, mc) = *BLOCK_OPTIONS.get()?;
+    if (kc, mc) == (None, None) {
+        return None; // the kernel's own (and on the default path, its choice of tile)
+    }
     let default = <f32 as tensor::gemm::Element>::microkernel(path)?.blocking;
     Some(Blocking {
         kc: kc.unwrap_or(default.kc),

@@ -53,9 +53,12 @@
 //!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
 //!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md). A last
 //!   column tile narrower still is computed under a mask of its columns (`x86.rs`).
-//! - **`avx512-6x64`**, a second AVX-512 path: as many accumulators, 10 loads per `p` (twins
-//!   `6×32`, `4×64`; f64 `6×32`). An Ice Lake Xeon: +5 % where no tile is an edge, level with
-//!   `gemm`, which loads as few; the VAE's shapes have edges for it (128 = 21·6 + 2).
+//! - **6×64** (AVX-512): as many accumulators, 10 loads per `p` (twins `6×32`, `4×64`; f64
+//!   `6×32`). An Ice Lake Xeon: +5 % where no tile is an edge, level with `gemm`, which
+//!   loads as few; but more edges (128 = 21·6 + 2, 20 = 3·6 + 2). So on Intel cores the
+//!   default path takes, product by product, whichever tile `shape::choose` finds
+//!   cheaper: the Xeon, one thread, +4 % over `kernel_report`'s shapes, +7 to +19 % on
+//!   its many-row ones; on AMD cores it keeps `12×32`, where it was tuned (Zen 5).
 //!
 //! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
 //! - **Peak, 527–569 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × 4.1–4.4 GHz
@@ -85,9 +88,10 @@
 //!
 //! # Choosing the path
 //! [`Path::best`] is the widest micro-kernel the CPU runs. Products take [`Path::selected`]:
-//! `TENSOR_GEMM` (`avx512`, `avx512-6x64`, `avx2`, `portable` or `matrixmultiply`; a path
-//! the CPU lacks falls back to the best), else [`Path::best`]. `TENSOR_GEMM=avx2` measures
-//! the AVX2 path on an AVX-512 machine. [`gemm_on`] takes the path as an argument (the
+//! `TENSOR_GEMM` (a [`Path::name`]: `avx512`, `avx512-12x32` and `avx512-6x64` (one tile for
+//! every product), `avx2`, `portable` or `matrixmultiply`; a path the CPU lacks falls back
+//! to the best), else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an
+//! AVX-512 machine. [`gemm_on`] takes the path as an argument (the
 //! tests run every path the machine has).
 //!
 //! # Safety
@@ -109,12 +113,11 @@ mod transpose;
 mod x86;
 
 use std::cell::Cell;
-use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use self::run::Output;
-use self::shape::{cost, Direct, Shape};
+use self::shape::{choose, Direct, Shape};
 use crate::Float;
 
 pub use self::path::Path;
@@ -147,6 +150,8 @@ pub struct MicroKernel<T> {
     pub mr: usize,
     /// Columns of the tile.
     pub nr: usize,
+    /// Vector registers per row of the tile (`NR` over the lanes of one).
+    pub vectors: usize,
     /// The blocking it is used with.
     pub blocking: Blocking,
     run: KernelFn<T>,
@@ -190,22 +195,23 @@ thread_local! {
 
 macro_rules! element {
     ($t:ty, $buffer:ident, kc: $kc:literal, transpose: $transpose:path,
-     $($path:ident: $mr:literal x $nr:literal, $short_mr:literal: $run:ident / $half:ident / $short:ident),*) => {
+     $($($path:ident)|+: $mr:literal x $nr:literal in $vectors:literal, $short_mr:literal:
+       $run:ident / $half:ident / $short:ident),*) => {
         impl Element for $t {
             fn microkernel(path: Path) -> Option<MicroKernel<$t>> {
                 if !path.is_supported() {
                     return None;
                 }
-                let kernel = |mr: usize, nr: usize, short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
+                let kernel = |(mr, nr, vectors): (usize, usize, usize), short_mr, [run, half, short]: [KernelFn<$t>; 3]| {
                     // 16 row tiles, 32 of a 256-byte-wide 6×64: 192 rows, as for 12×32.
                     let mc = 16 * mr * (nr * std::mem::size_of::<$t>()).div_ceil(128);
                     let blocking = Blocking { kc: $kc, mc };
-                    Some(MicroKernel { mr, nr, short_mr, blocking, run, half, short })
+                    Some(MicroKernel { mr, nr, vectors, short_mr, blocking, run, half, short })
                 };
                 match path {
                     $(#[cfg(target_arch = "x86_64")]
-                    Path::$path => kernel($mr, $nr, $short_mr, [x86::$run, x86::$half, x86::$short]),)*
-                    Path::Portable => kernel(4, 8, 2, [
+                    $(Path::$path)|+ => kernel(($mr, $nr, $vectors), $short_mr, [x86::$run, x86::$half, x86::$short]),)*
+                    Path::Portable => kernel((4, 8, 2), 2, [
                         portable::portable::<$t, 4, 8>,
                         portable::portable::<$t, 4, 4>,
                         portable::portable::<$t, 2, 8>,
@@ -228,13 +234,13 @@ macro_rules! element {
 
 // f64 keeps `kc` = 256 (as f32 first had): the gradient checks' type, not tuned.
 element!(f32, F32_BUFFER, kc: 1024, transpose: transpose_f32,
-    Avx512: 12 x 32, 8: avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32,
-    Avx512Wide: 6 x 64, 4: avx512_f32_6x64 / avx512_f32_6x32 / avx512_f32_4x64,
-    Avx2Fma: 6 x 16, 4: avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16);
+    Avx512 | Avx512Tall: 12 x 32 in 2, 8: avx512_f32_12x32 / avx512_f32_12x16 / avx512_f32_8x32,
+    Avx512Wide: 6 x 64 in 4, 4: avx512_f32_6x64 / avx512_f32_6x32 / avx512_f32_4x64,
+    Avx2Fma: 6 x 16 in 2, 4: avx2_f32_6x16 / avx2_f32_6x8 / avx2_f32_4x16);
 element!(f64, F64_BUFFER, kc: 256, transpose: no_transpose,
-    Avx512: 12 x 16, 8: avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16,
-    Avx512Wide: 6 x 32, 4: avx512_f64_6x32 / avx512_f64_6x16 / avx512_f64_4x32,
-    Avx2Fma: 6 x 8, 4: avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8);
+    Avx512 | Avx512Tall: 12 x 16 in 2, 8: avx512_f64_12x16 / avx512_f64_12x8 / avx512_f64_8x16,
+    Avx512Wide: 6 x 32 in 4, 4: avx512_f64_6x32 / avx512_f64_6x16 / avx512_f64_4x32,
+    Avx2Fma: 6 x 8 in 2, 4: avx2_f64_6x8 / avx2_f64_6x4 / avx2_f64_4x8);
 
 #[cfg(target_arch = "x86_64")]
 use transpose::transpose_into_f32 as transpose_f32;
@@ -273,8 +279,7 @@ pub fn gemm_on<'a, T: Float>(
     beta: T,
     c: ArrayViewMut2<'_, T>,
 ) {
-    let blocking = T::microkernel(path.or_best()).map(|k| k.blocking);
-    gemm_blocked(path, blocking, alpha, a, b, beta, c);
+    gemm_blocked(path, None, alpha, a, b, beta, c);
 }
 
 /// [`gemm_on`] with explicit block sizes (`None`: the kernel's own), for tuning them.
@@ -288,19 +293,26 @@ pub fn gemm_blocked<'a, T: Float>(
     c: ArrayViewMut2<'_, T>,
 ) {
     check_shapes(&a, &b, &c);
-    let Some(mut kernel) = T::microkernel(path.or_best()) else {
+    let path = path.or_best();
+    let Some(mut kernel) = T::microkernel(path) else {
         return crate::kernel::gemm_matrixmultiply(alpha, a, b, beta, c);
     };
-    if let Some(blocking) = blocking {
-        kernel.blocking = blocking;
+    // On Intel cores the default AVX-512 path also weighs the 6×64 tile (`shape::choose`).
+    let wide = match (path, blocking) {
+        (Path::Avx512, None) if path::intel() => T::microkernel(Path::Avx512Wide),
+        _ => None,
+    };
+    kernel.blocking = blocking.unwrap_or(kernel.blocking);
+    match wide {
+        Some(wide) => product(&[kernel, wide], alpha, a, b, beta, c, true),
+        None => product(&[kernel], alpha, a, b, beta, c, true),
     }
-    product(&kernel, alpha, a, b, beta, c, true);
 }
 
-/// `C ← α·A·B + β·C` with a chosen kernel; `may_swap`: whether it may compute `Cᵀ = Bᵀ·Aᵀ`
-/// instead, when that is estimated cheaper (see `shape::cost`).
+/// `C ← α·A·B + β·C` with the cheapest of `kernels` (see `shape::choose`); `may_swap`:
+/// whether it may compute `Cᵀ = Bᵀ·Aᵀ` instead, when that is estimated cheaper.
 fn product<'a, T: Float>(
-    kernel: &MicroKernel<T>,
+    kernels: &[MicroKernel<T>],
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
@@ -315,17 +327,16 @@ fn product<'a, T: Float>(
     if k == 0 {
         return c.map_inplace(|x| *x = if beta == T::zero() { beta } else { beta * *x });
     }
-    // Putting Cᵀ back into C: a strided pass, about 2 cycles per element (see `cost`).
-    let swapped_cost = cost(kernel, &b.t(), &a.t()) + 2.0 * (m * n) as f64;
-    let swap = may_swap && swapped_cost < cost(kernel, &a, &b);
+    let (kernel, swap) = choose(kernels, &a, &b, may_swap);
     let row_stride_ok = m == 1 || c.strides()[0] >= n as isize;
     if swap || c.strides()[1] != 1 && n > 1 || !row_stride_ok {
         // Compute into a row-major array (of Cᵀ when swapped), then combine into C.
         let (rows, cols) = if swap { (n, m) } else { (m, n) };
         let mut tmp = Array2::zeros((rows, cols));
+        let kernels = std::slice::from_ref(kernel);
         if swap {
             product(
-                kernel,
+                kernels,
                 alpha,
                 b.t(),
                 a.t(),
@@ -334,7 +345,7 @@ fn product<'a, T: Float>(
                 false,
             );
         } else {
-            product(kernel, alpha, a, b, T::zero(), tmp.view_mut(), false);
+            product(kernels, alpha, a, b, T::zero(), tmp.view_mut(), false);
         }
         let tmp = if swap { tmp.reversed_axes() } else { tmp };
         return c.zip_mut_with(&tmp, |x, &t| {
@@ -355,30 +366,6 @@ fn product<'a, T: Float>(
         ldc: if m == 1 { n } else { c.strides()[0] as usize },
     };
     run::tiles(&shape, kernel, a, b, alpha, beta, &out, threads);
-}
-
-/// The path every product takes unless told otherwise: the environment variable
-/// [`PATH_ENV`] if set (a path the CPU lacks falls back to [`Path::best`]), else
-/// [`Path::best`], our own kernel on the widest instructions the CPU has. Read once.
-///
-/// `TENSOR_GEMM=matrixmultiply` brings back the previous kernel (matrixmultiply's blocks
-/// split over rayon). Both are correct to rounding, but not bit for bit alike: a run
-/// resumed under a different kernel continues with different rounding.
-fn selected_path() -> Path {
-    static SELECTED: OnceLock<Path> = OnceLock::new();
-    *SELECTED.get_or_init(|| match std::env::var(PATH_ENV) {
-        Ok(name) => match Path::from_name(&name) {
-            Some(path) => path.or_best(),
-            None => {
-                eprintln!(
-                    "warning: {PATH_ENV}={name:?} is not one of avx512, avx512-6x64, avx2, portable, matrixmultiply; using {}",
-                    Path::best().name()
-                );
-                Path::best()
-            }
-        },
-        Err(_) => Path::best(),
-    })
 }
 
 /// `(m, k, n)` of `A·B → C`.

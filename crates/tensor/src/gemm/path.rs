@@ -1,12 +1,19 @@
 //! Which micro-kernel runs: detected once from the CPU, or forced by `TENSOR_GEMM`.
 
+use std::sync::OnceLock;
+
+use super::PATH_ENV;
+
 /// The ways a product can be computed, widest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Path {
-    /// Our packed GEMM with the AVX-512F micro-kernel (16 f32 per instruction).
+    /// Our packed GEMM with the AVX-512F micro-kernels (16 f32 per instruction): the
+    /// 12×32 tile, and on Intel cores each product's cheaper of 12×32 and 6×64 (the
+    /// module docs of [`super`] compare them).
     Avx512,
-    /// The same with a 6×64 tile instead of 12×32: fewer loads per FMA, more edge waste
-    /// (the module docs of [`super`] compare them).
+    /// The same with the 12×32 tile for every product.
+    Avx512Tall,
+    /// The same with the 6×64 tile for every product: fewer loads per FMA, more edge waste.
     Avx512Wide,
     /// Our packed GEMM with the AVX2+FMA micro-kernel (8 f32 per instruction).
     Avx2Fma,
@@ -19,8 +26,9 @@ pub enum Path {
 
 impl Path {
     /// Every path, widest first.
-    pub const ALL: [Path; 5] = [
+    pub const ALL: [Path; 6] = [
         Path::Avx512,
+        Path::Avx512Tall,
         Path::Avx512Wide,
         Path::Avx2Fma,
         Path::Portable,
@@ -31,6 +39,7 @@ impl Path {
     pub fn name(self) -> &'static str {
         match self {
             Path::Avx512 => "avx512",
+            Path::Avx512Tall => "avx512-12x32",
             Path::Avx512Wide => "avx512-6x64",
             Path::Avx2Fma => "avx2",
             Path::Portable => "portable",
@@ -46,7 +55,7 @@ impl Path {
     /// Whether this CPU can run the path.
     pub fn is_supported(self) -> bool {
         match self {
-            Path::Avx512 | Path::Avx512Wide => crate::simd::has_avx512f(),
+            Path::Avx512 | Path::Avx512Tall | Path::Avx512Wide => crate::simd::has_avx512f(),
             Path::Avx2Fma => crate::simd::has_avx2_fma(),
             Path::Portable | Path::MatrixMultiply => true,
         }
@@ -71,10 +80,45 @@ impl Path {
         }
     }
 
-    /// The path products take: `TENSOR_GEMM` if set, else [`Path::best`]; read once.
+    /// The path every product takes unless told otherwise: the environment variable
+    /// [`PATH_ENV`] if set (a path the CPU lacks falls back to [`Path::best`]), else
+    /// [`Path::best`], our own kernel on the widest instructions the CPU has. Read once.
+    ///
+    /// `TENSOR_GEMM=matrixmultiply` brings back the previous kernel (matrixmultiply's
+    /// blocks split over rayon). Both are correct to rounding, but not bit for bit alike: a
+    /// run resumed under a different kernel continues with different rounding.
     pub fn selected() -> Path {
-        super::selected_path()
+        static SELECTED: OnceLock<Path> = OnceLock::new();
+        *SELECTED.get_or_init(|| match std::env::var(PATH_ENV) {
+            Ok(name) => match Path::from_name(&name) {
+                Some(path) => path.or_best(),
+                None => {
+                    let names = Path::ALL.map(Path::name).join(", ");
+                    let best = Path::best().name();
+                    eprintln!("warning: {PATH_ENV}={name:?} is not one of {names}; using {best}");
+                    Path::best()
+                }
+            },
+            Err(_) => Path::best(),
+        })
     }
+}
+
+/// Whether the CPU is Intel's. Where a choice of the kernel measured differently on Intel
+/// and AMD cores (an Ice Lake Xeon against a Zen 4 and a Zen 5), this says which applies.
+pub(super) fn intel() -> bool {
+    static INTEL: OnceLock<bool> = OnceLock::new();
+    #[cfg(target_arch = "x86_64")]
+    let vendor = || {
+        // SAFETY: every x86-64 CPU has the CPUID instruction; leaf 0 names the vendor.
+        #[allow(unused_unsafe)]
+        let id = unsafe { std::arch::x86_64::__cpuid(0) };
+        let bytes = [id.ebx, id.edx, id.ecx].map(u32::to_le_bytes);
+        bytes.concat() == b"GenuineIntel"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let vendor = || false;
+    *INTEL.get_or_init(vendor)
 }
 
 #[cfg(test)]

@@ -68,13 +68,19 @@ impl Direct {
     /// `B` in place when its rows are contiguous, unless the row stride is a multiple of
     /// 256 bytes: then the rows of a sliver fall into a few of L1's 64 sets and evict
     /// each other (measured on a Xeon: 1024³ `nn`, 140 GFLOP/s in place, 180 packed, one
-    /// thread). Nor where a sliver's row is a cache line or less (AVX2's 16 f32) and ≥ 16
-    /// row tiles each read a long sliver (`k` ≥ 128) of rows ≥ 1 KiB apart: each `p` is
-    /// then a line, often a page, of its own; packed, one run. Zen 4, one thread, AVX2:
-    /// 128×784×400 `nn` 91 → 102 GFLOP/s, `tn` 88 → 97 (portable: 31 → 36, 28 → 37). Packing
-    /// lost with 4 row tiles (20×784×200 `nn` 84 → 65), `k` = 20 (128×20×400 `nn` 92 →
-    /// 86), rows 80 bytes apart (128×400×20 `nn` 74 → 68), and on AVX-512, whose sliver
-    /// rows are two lines (128×784×400 `nn` 112 → 107).
+    /// thread). Nor where ≥ 8 row tiles each reread a long sliver (`k` ≥ 128) of rows
+    /// ≥ 1 KiB apart, each `p` a line, often a page, of its own (packed: one run), if
+    /// either
+    /// - the sliver's row is a cache line or less (AVX2's 16 f32). Zen 4, one thread:
+    ///   128×784×400 `nn` 91 → 102 GFLOP/s, `tn` 88 → 97 (portable: 31 → 36, 28 → 37); but
+    ///   on AVX-512, whose sliver rows are two lines, 128×784×400 `nn` 112 → 107; or
+    /// - the CPU is Intel's. An Ice Lake Xeon, one thread, AVX-512, packed over in place:
+    ///   the large VAE shapes `nn` and `tn` +7 to +23 % with the 12×32 tile, +3 to +37 %
+    ///   with 6×64 (7 paired processes).
+    ///
+    /// Packing lost with 4 row tiles (Zen 4, 20×784×200 `nn` 84 → 65; the Xeon 0.59–0.88),
+    /// and with `k` = 20 it was level on the Xeon (0.95–1.07) and lost on the Zen 4
+    /// (128×20×400 `nn` 92 → 86).
     pub(super) fn of_b<T>(
         b: ArrayView2<'_, T>,
         m: usize,
@@ -84,8 +90,9 @@ impl Direct {
         let size = std::mem::size_of::<T>();
         let aliasing = (rows * size).is_multiple_of(256);
         let one_line = kernel.nr * size <= 64;
-        let reread = m.div_ceil(kernel.mr) >= 16 && b.nrows() >= 128 && rows * size >= 1024;
-        (cols == 1 && !aliasing && !(one_line && reread)).then_some(Direct {
+        let reread = m.div_ceil(kernel.mr) >= 8 && b.nrows() >= 128 && rows * size >= 1024;
+        let packs = reread && (one_line || super::path::intel());
+        (cols == 1 && !aliasing && !packs).then_some(Direct {
             base: b.as_ptr() as usize,
             rows,
             cols,
@@ -193,7 +200,8 @@ impl Shape {
 
 /// A rough cost of computing `a·b` in this orientation, in cycles of one core: the
 /// micro-kernel's steps over the tiles, the last ones by a twin where it fits (`MR·NR/L`
-/// FMAs at two per cycle, with `L = NR/2` lanes, so `MR·2` cycles per `k`) plus packing,
+/// FMAs at two per cycle, `L` lanes a vector, so `MR·V/2` cycles per `k` with `V` vectors
+/// a row) plus packing,
 /// about ¼ cycle per element copied and ¼ per element transposed (in registers). The
 /// weights were fitted to which orientation measured faster on the shapes of
 /// `kernel_report`; refitted on a Zen 4 (transposing 0.5 → 0.25, putting `Cᵀ` back 6 → 2
@@ -217,7 +225,7 @@ pub(super) fn cost<T>(
         r => len - r + if r <= twin { twin } else { tile },
     };
     let (m_pad, n_pad) = (padded(m, mr, kernel.short_mr), padded(n, nr, nr / 2));
-    let compute = (m_pad * n_pad * k) as f64 / nr as f64;
+    let compute = (m_pad * n_pad * k * kernel.vectors) as f64 / (2 * nr) as f64;
     let (copy, transpose) = (0.25, 0.25);
     // A run of `MR` values costs ~3.6 cycles more (AVX2, 128×400×20 `tn`: 0.85 a value).
     let copy_a = copy + 3.6 / mr as f64;
@@ -237,4 +245,105 @@ pub(super) fn cost<T>(
         (if sb[1] == 1 { copy } else { transpose }) * (k * n) as f64
     };
     compute + pack_a + pack_b
+}
+
+/// The kernel and orientation for `a·b`: `(kernel, swap)`, where `swap` computes `Cᵀ =
+/// Bᵀ·Aᵀ` (only if `may_swap`) and puts it back into `C`, a strided pass of about 2
+/// cycles an element. Each kernel takes the orientation of lower [`cost`]; between
+/// kernels, the loads of their tiles count too ([`loads`]), and the first of equals wins.
+pub(super) fn choose<'k, T>(
+    kernels: &'k [MicroKernel<T>],
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    may_swap: bool,
+) -> (&'k MicroKernel<T>, bool) {
+    let put_back = 2.0 * (a.nrows() * b.ncols()) as f64;
+    let each = kernels.iter().map(|kernel| {
+        let as_is = cost(kernel, a, b);
+        let swapped = may_swap.then(|| cost(kernel, &b.t(), &a.t()) + put_back);
+        match swapped {
+            Some(cycles) if cycles < as_is => (
+                kernel,
+                true,
+                cycles + loads(kernel, b.ncols(), a.nrows(), a.ncols()),
+            ),
+            _ => (
+                kernel,
+                false,
+                as_is + loads(kernel, a.nrows(), b.ncols(), a.ncols()),
+            ),
+        }
+    });
+    let (kernel, swap, _) = each.min_by(|x, y| x.2.total_cmp(&y.2)).expect("a kernel");
+    (kernel, swap)
+}
+
+/// The cycles the tiles of an `m×n` product spend loading, beyond [`cost`]'s FMAs: per
+/// step of `p`, a tile loads a broadcast of `A` a row and a vector of `B` a column, each
+/// taking half an FMA's slot (two FMAs a cycle). The 6×64 tile (24 FMAs, 10 loads) then
+/// costs 6 % less than 12×32 (14 loads), where an Ice Lake Xeon measured it 5 % faster
+/// with no edge tiles, and 12–27 % on the VAE's large shapes with `B` packed; and its
+/// half twin 6×32 (12 FMAs, 8 loads) costs more per FMA than 12×32, as the Xeon measured
+/// where `n` = 20 (0.79–0.86). Edges as in `compute`: the half twin for a last column
+/// at most half full, the short twin (full width) for a short last row.
+pub(super) fn loads<T>(kernel: &MicroKernel<T>, m: usize, n: usize, k: usize) -> f64 {
+    let (mr, nr, vectors) = (kernel.mr, kernel.nr, kernel.vectors);
+    let row = (mr + vectors) * (n / nr)
+        + match n % nr {
+            0 => 0,
+            cols if cols <= nr / 2 => mr + vectors / 2,
+            _ => mr + vectors,
+        };
+    let last_row = match m % mr {
+        0 => 0,
+        rows if rows <= kernel.short_mr => (kernel.short_mr + vectors) * n.div_ceil(nr),
+        _ => row,
+    };
+    ((m / mr) * row + last_row) as f64 * k as f64 / 4.0
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use super::*;
+    use crate::gemm::{portable::portable, Blocking};
+
+    /// A kernel for the cost model only (it runs the portable loop, never called here).
+    fn tile(mr: usize, nr: usize, vectors: usize, short_mr: usize) -> MicroKernel<f32> {
+        let blocking = Blocking { kc: 1024, mc: 192 };
+        let run = portable::<f32, 4, 8>;
+        let (half, short) = (run, run);
+        MicroKernel {
+            mr,
+            nr,
+            vectors,
+            short_mr,
+            blocking,
+            run,
+            half,
+            short,
+        }
+    }
+
+    fn chosen(kernels: &[MicroKernel<f32>], (m, k, n): (usize, usize, usize)) -> (usize, bool) {
+        let (a, b) = (Array2::zeros((m, k)), Array2::zeros((k, n)));
+        let (kernel, swap) = choose(kernels, &a.view(), &b.view(), true);
+        (kernel.nr, swap)
+    }
+
+    #[test]
+    fn the_tile_with_fewer_loads_wins_where_both_fit_and_edges_decide_the_rest() {
+        let both = [tile(12, 32, 2, 8), tile(6, 64, 4, 4)];
+        // 384 rows and 512 columns are whole tiles of either: the same FMAs, fewer loads.
+        assert_eq!(chosen(&both, (384, 256, 512)).0, 64);
+        assert_eq!(chosen(&both[1..], (384, 256, 512)).0, 64);
+        // Batch 20 is 12 + 8 rows, exactly, but 6 + 6 + 6 + 2 (a short twin of 4).
+        assert_eq!(chosen(&both, (20, 784, 200)).0, 32);
+        // 20 columns: a 12×32 tile, against the 6×64 kernel's half twin (6×32), which loads
+        // 8 values for 12 FMAs.
+        assert_eq!(chosen(&both, (256, 400, 20)).0, 32);
+        // With one kernel, only the orientation is chosen.
+        assert_eq!(chosen(&both[..1], (384, 256, 512)), (32, false));
+    }
 }

@@ -24,7 +24,7 @@
 //! - **AVX-512 (32 registers of 16 f32 / 8 f64):** `MR = 12` rows × `NV = 2` vectors =
 //!   24 accumulators, + 2 for the `B` row + 1 broadcast = 27 registers of 32. 24
 //!   independent FMAs per `p` cover the FMA latency (4 cycles) × throughput (2 per
-//!   cycle) = 8 in flight three times over. The `avx512-6x64` path's `6×64` (`NV = 4`)
+//!   cycle) = 8 in flight three times over. The other AVX-512 tile, `6×64` (`NV = 4`),
 //!   has as many accumulators, + 4 + 1 = 29 registers, and loads 10 values per `p`, not 14.
 //! - **AVX2 (16 registers of 8 f32 / 4 f64):** `MR = 6` × `NV = 2` = 12 accumulators,
 //!   + 2 + 1 = 15 of 16 registers (the classic Haswell BLIS tile).
