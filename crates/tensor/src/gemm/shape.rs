@@ -151,6 +151,24 @@ impl Shape {
         (&mut a[..a_len], &mut b[..b_len])
     }
 
+    /// The work of tile `(ir, jr)`, in rows × half tiles: the short twin's rows for a
+    /// short last row tile (all its columns), half for a last column tile at most half full.
+    pub(super) fn work(&self, ir: usize, jr: usize) -> usize {
+        let (rows, cols) = (self.m - ir * self.mr, self.n - jr * self.nr);
+        match (rows <= self.short_mr, cols <= self.nr / 2) {
+            (true, _) => 2 * self.short_mr,
+            (false, true) => self.mr,
+            (false, false) => 2 * self.mr,
+        }
+    }
+
+    /// The [`Shape::work`] of all the tiles (all rows but the last, and all columns but the
+    /// last, are full).
+    pub(super) fn total_work(&self) -> usize {
+        let row = |ir| (self.col_tiles - 1) * self.work(ir, 0) + self.work(ir, self.col_tiles - 1);
+        (self.row_tiles - 1) * row(0) + row(self.row_tiles - 1)
+    }
+
     /// Whether row tile `ir` is read from a packed sliver (else in place): a last row tile
     /// is, zero-padded, unless the short twin takes exactly its rows.
     pub(super) fn packs_a(&self, ir: usize) -> bool {
@@ -345,5 +363,32 @@ mod tests {
         assert_eq!(chosen(&both, (256, 400, 20)).0, 32);
         // With one kernel, only the orientation is chosen.
         assert_eq!(chosen(&both[..1], (384, 256, 512)), (32, false));
+    }
+
+    #[test]
+    fn the_total_work_is_the_sum_of_the_tiles_work() {
+        for kernel in [tile(12, 32, 2, 8), tile(6, 64, 4, 4)] {
+            for (m, n) in [
+                (1, 1),
+                (5, 20),
+                (20, 200),
+                (128, 400),
+                (130, 784),
+                (12, 32),
+                (7, 100),
+            ] {
+                let shape = Shape::new(m, 3, n, &kernel);
+                let tiles = (0..shape.row_tiles)
+                    .flat_map(|ir| (0..shape.col_tiles).map(move |jr| (ir, jr)));
+                let sum: usize = tiles.map(|(ir, jr)| shape.work(ir, jr)).sum();
+                assert_eq!(
+                    shape.total_work(),
+                    sum,
+                    "{m}×{n} on {}×{}",
+                    kernel.mr,
+                    kernel.nr
+                );
+            }
+        }
     }
 }

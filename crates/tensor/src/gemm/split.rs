@@ -138,8 +138,8 @@ pub(super) fn plan(shape: &Shape, block: usize, threads: usize) -> Plan {
             shared: false,
         };
     }
-    let runs: Vec<Run> = (0..threads)
-        .map(|t| t * order.len() / threads..(t + 1) * order.len() / threads)
+    let runs: Vec<Run> = spans(shape, &order, threads)
+        .into_iter()
         .map(|span| Run {
             packs: order.touched(&span),
             span,
@@ -163,6 +163,28 @@ pub(super) fn plan(shape: &Shape, block: usize, threads: usize) -> Plan {
         order,
         runs,
     }
+}
+
+/// Cuts `order` into `threads` spans (fewer if its tiles are too few) of about equal
+/// work, by [`Shape::work`]: a span that holds the half-wide last column tiles of a block
+/// gets more tiles, so the threads finish together. (Spans of equal tile counts left one
+/// thread 4–8 % more work on 128×784×400 on two threads.)
+fn spans(shape: &Shape, order: &Area, threads: usize) -> Vec<Range<usize>> {
+    let total = shape.total_work();
+    let (mut cuts, mut done, mut position) = (vec![0], 0, 0);
+    order.for_each_tile(&(0..order.len()), |ir, jr| {
+        if cuts.len() < threads {
+            (done, position) = (done + shape.work(ir, jr), position + 1);
+            if done * threads >= cuts.len() * total && position > cuts[cuts.len() - 1] {
+                cuts.push(position);
+            }
+        }
+    });
+    cuts.push(order.len());
+    cuts.windows(2)
+        .map(|w| w[0]..w[1])
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Packing this much goes on the pool in the shared plan: a hand-off costs a few
