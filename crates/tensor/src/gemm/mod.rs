@@ -76,7 +76,7 @@
 //!   registers and tile; the large shapes reach 84–95 % (with the edge twins).
 //!
 //! # Threads and determinism
-//! The tiles of `C` are taken in one fixed order and cut into equal spans, one per
+//! The tiles of `C` are taken in one fixed order and cut into spans of equal work, one per
 //! thread. Each thread packs the slivers its own span reads into its own buffer and then
 //! computes the span (one hand-off per product); where the spans would pack much of the
 //! same operand twice, all threads pack it once into a shared buffer first (`split.rs`
@@ -84,7 +84,8 @@
 //! fixed order (the `kc` blocks in turn, `p` in order within each), so the result is
 //! bit-identical whatever the number of threads. The micro-kernels use fused
 //! multiply-adds and the portable one does not, so results differ in the last bits
-//! *between paths*, never between runs or thread counts.
+//! *between paths*, never between runs or thread counts; nor between the two AVX-512
+//! tiles, which add in the same order (so the tile chosen per product changes no bit).
 //!
 //! # Choosing the path
 //! [`Path::best`] is the widest micro-kernel the CPU runs. Products take [`Path::selected`]:

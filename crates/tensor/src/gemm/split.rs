@@ -1,7 +1,7 @@
 //! How one product's tiles are dealt out to the threads, and who packs what.
 //!
 //! The tiles of `C` are taken in one fixed order (an [`Area`]: blocks of rows, column by
-//! column within a block) and cut into equal spans, one per thread. A span reads the
+//! column within a block) and cut into spans of equal work, one per thread. A span reads the
 //! slivers of packed `A` (one per row tile) and `B` (one per column tile) of the tiles in
 //! it. There are two ways to get them packed:
 //! - **Each thread packs its own** into its own buffer, then computes its span: one
