@@ -302,9 +302,10 @@ pub(super) fn choose<'k, T>(
 /// costs 6 % less than 12×32 (14 loads), where an Ice Lake Xeon measured it 5 % faster
 /// with no edge tiles, and 12–27 % on the VAE's large shapes with `B` packed; and its
 /// half twin 6×32 (12 FMAs, 8 loads) costs more per FMA than 12×32, as the Xeon measured
-/// where `n` = 20 (0.79–0.86). Edges as in `compute`: the half twin for a last column
-/// at most half full, the short twin (full width) for a short last row.
-pub(super) fn loads<T>(kernel: &MicroKernel<T>, m: usize, n: usize, k: usize) -> f64 {
+/// where `n` = 20 (0.79–0.86). Edges as the kernels take them (`run::compute`): the half
+/// twin for a last column at most half full, the short twin (full width) for a short
+/// last row.
+fn loads<T>(kernel: &MicroKernel<T>, m: usize, n: usize, k: usize) -> f64 {
     let (mr, nr, vectors) = (kernel.mr, kernel.nr, kernel.vectors);
     let row = (mr + vectors) * (n / nr)
         + match n % nr {
