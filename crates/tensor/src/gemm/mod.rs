@@ -22,9 +22,9 @@
 //!    2–3 % where `k` = 784 (128×784×400 `nt`: 431 → 441) and 1–2 % on 1024³ (AVX2: 2–9
 //!    %). `k` is cut into equal blocks (1500 → 2 × 750, not 1024 + 476), so no block is
 //!    a sliver of overhead.
-//! 2. **Blocks of `mc` = 16 row tiles (32 of the 6×64 tile),** so the `A` block (192×1024
-//!    f32: 768 KiB of the 1 MiB L2) stays in L2 while every column tile of `B` passes over it (more
-//!    rows where `k` is short: `run.rs`). 96 rows (Zen 5) made a 128-row product two
+//! 2. **Blocks of `mc` = 16 row tiles (32 of the 6×64 tile),** so the `A` block
+//!    (192×1024 f32: 768 KiB of the 1 MiB L2) stays in L2 while every column tile of `B`
+//!    passes over it (more rows where `k` is short: `run.rs`). 96 rows (Zen 5) made a 128-row product two
 //!    blocks, split worse between the threads: 128×784×400 `nt` 445 → 324.
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
 //!    call of the micro-kernel on a `kc`-long packed sliver of `A` and of `B`.
@@ -92,8 +92,8 @@
 //! `TENSOR_GEMM` (a [`Path::name`]: `avx512`, `avx512-12x32` and `avx512-6x64` (one tile for
 //! every product), `avx2`, `portable` or `matrixmultiply`; a path the CPU lacks falls back
 //! to the best), else [`Path::best`]. `TENSOR_GEMM=avx2` measures the AVX2 path on an
-//! AVX-512 machine. [`gemm_on`] takes the path as an argument (the
-//! tests run every path the machine has).
+//! AVX-512 machine. [`gemm_on`] takes the path as an argument (the tests run every path
+//! the machine has).
 //!
 //! # Safety
 //! This module (its micro-kernels in `x86.rs` and `portable.rs`, packing's transposes
