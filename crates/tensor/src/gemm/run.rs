@@ -27,7 +27,7 @@ pub(super) fn tiles<'a, T: Float>(
         order,
         runs,
         shared,
-    } = plan(shape, block_rows(shape, kernel) / shape.mr, threads);
+    } = plan(shape, block_tiles(shape, kernel, threads), threads);
     let compute = |packed_a: &[T], packed_b: &[T], run: &Run| {
         compute(
             shape,
@@ -63,23 +63,28 @@ pub(super) fn tiles<'a, T: Float>(
     }
 }
 
-/// Rows of `A` per block of the tile order: `mc`; but where `k` is short (at most
-/// [`SHORT_K`], the latent layer's 20), as many rows as make `mc×512` elements, so the
-/// threads split the columns of one block rather than the rows of several. With `k` = 20
-/// a block of `A` is a few KiB and a tile takes ~150 cycles: splitting by rows made the
-/// AVX2 path 20–30 % slower at 2 threads (200×20×784, 128×20×400 on a Zen 4), and twice
-/// as slow in some processes, depending on where `C` lay in memory.
-fn block_rows<T>(shape: &Shape, kernel: &MicroKernel<T>) -> usize {
+/// Row tiles per block of the tile order: `mc` rows; where `k` is short (at most
+/// [`SHORT_K`], the latent layer's 20), as many as make `mc×512` elements, so that the
+/// threads split the columns of one block: with `k` = 20 a tile takes ~150 cycles, and
+/// splitting by rows made the AVX2 path 20–30 % slower at 2 threads on a Zen 4 (200×20×784,
+/// 128×20×400). On Intel cores the opposite: each thread takes `m / threads` rows. By
+/// columns, each computed a third slower while the other ran (two processes side by side
+/// did not slow each other), as if the L2 prefetcher pulled in the other's lines of `C`;
+/// by rows, on two threads, these products went from 0.88 to 0.99 of gemm's speed.
+fn block_tiles<T>(shape: &Shape, kernel: &MicroKernel<T>, threads: usize) -> usize {
     let mc = kernel.blocking.mc;
     let k_len = shape.k_blocks[0].1.max(1);
-    if k_len <= SHORT_K {
-        mc * 8 * SHORT_K / k_len
-    } else {
+    let rows = if k_len > SHORT_K {
         mc
-    }
+    } else if super::path::intel() {
+        shape.m.div_ceil(threads.max(1)).next_multiple_of(shape.mr)
+    } else {
+        mc * 8 * SHORT_K / k_len
+    };
+    rows / shape.mr
 }
 
-/// The longest `k` block that counts as short for [`block_rows`] (measured with `kc` =
+/// The longest `k` block that counts as short for [`block_tiles`] (measured with `kc` =
 /// 512, where it was `kc/8`; it does not grow with `kc`, which sets the `B` sliver).
 const SHORT_K: usize = 64;
 
