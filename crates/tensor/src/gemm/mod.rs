@@ -24,8 +24,9 @@
 //!    a sliver of overhead.
 //! 2. **Blocks of `mc` = 16 row tiles (32 of the 6×64 tile),** so the `A` block
 //!    (192×1024 f32: 768 KiB of the 1 MiB L2) stays in L2 while every column tile of `B`
-//!    passes over it (more rows where `k` is short: `run.rs`). 96 rows (Zen 5) made a 128-row product two
-//!    blocks, split worse between the threads: 128×784×400 `nt` 445 → 324.
+//!    passes over it (other blocks where `k` is short: `run::block_tiles`). 96 rows
+//!    (Zen 5) made a 128-row product two blocks, split worse between the threads:
+//!    128×784×400 `nt` 445 → 324.
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
 //!    call of the micro-kernel on a `kc`-long packed sliver of `A` and of `B`.
 //!
