@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
-use vae::data::{load_folder, Pixels};
-use vae::loss::Objective;
-use vae::model::normal_noise;
-use vae::train::Trainer;
+use vae::data::dataset::Pixels;
+use vae::data::idx_folder::load_folder;
+use vae::model::vae::normal_noise;
+use vae::objective::loss::Objective;
+use vae::train::trainer::Trainer;
 use vae::{Activation, ModelConfig, Vae};
 
 fn bench_train_step(c: &mut Criterion) {

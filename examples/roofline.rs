@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use serde_json::Value;
-use vae::plots::{write_png, write_svg, PALETTE};
+use vae::outputs::plots::{write_chart_png, write_chart_svg, PALETTE};
 
 /// One measured product.
 struct Dot {
@@ -132,8 +132,8 @@ fn main() {
     });
     let stem = PathBuf::from(stem);
     let size = (900, 600);
-    let written = write_svg(&stem.with_extension("svg"), size, |root| draw(root, &data))
-        .and_then(|_| write_png(&stem.with_extension("png"), size, |root| draw(root, &data)));
+    let written = write_chart_svg(&stem.with_extension("svg"), size, |root| draw(root, &data))
+        .and_then(|_| write_chart_png(&stem.with_extension("png"), size, |root| draw(root, &data)));
     if let Err(e) = written {
         eprintln!("roofline: {e}");
         std::process::exit(1);

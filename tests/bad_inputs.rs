@@ -5,8 +5,8 @@
 mod support;
 
 use support::{mnist_slice, refused, s, tiny_run, vae};
-use vae::data::TEST_LABELS;
-use vae::idx::encode;
+use vae::data::idx::encode;
+use vae::data::idx_folder::TEST_LABELS;
 
 #[test]
 fn sizes_that_overflowed_or_filled_memory_are_refused_up_front() {

@@ -41,14 +41,14 @@ fn vae(data: &Path, out: &Path, resume: bool, fault: Option<&str>) -> Command {
     .arg(data)
     .arg("--out")
     .arg(out)
-    .env_remove(vae::faults::VARIABLE)
+    .env_remove(vae::io::faults::VARIABLE)
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
     if resume {
         cmd.arg("--resume");
     }
     if let Some(f) = fault {
-        cmd.env(vae::faults::VARIABLE, f);
+        cmd.env(vae::io::faults::VARIABLE, f);
     }
     cmd
 }
@@ -240,12 +240,12 @@ fn a_full_disk_fails_the_run_cleanly_and_keeps_the_previous_state() {
             no_temporaries(&out),
             "{point}: the failed write left its temporary file"
         );
-        let newest = vae::run_folder::RunFolder::new(&out)
+        let newest = vae::run::folder::RunFolder::new(&out)
             .states()
             .unwrap()
             .pop()
             .unwrap();
-        let state = vae::state::load(&newest.1).expect("the previous state loads");
+        let state = vae::run::state::load(&newest.1).expect("the previous state loads");
         let lines = std::fs::read_to_string(out.join("metrics.jsonl"))
             .unwrap()
             .lines()

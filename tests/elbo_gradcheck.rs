@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use tensor::gradcheck::{self, Config};
 use tensor::Tensor;
-use vae::loss::elbo;
+use vae::objective::loss::elbo;
 use vae::{Activation, ModelConfig, Vae};
 
 fn config() -> ProptestConfig {
@@ -29,7 +29,7 @@ proptest! {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let model = Vae::<f64>::new(config.clone(), &mut rng);
         let x = Tensor::from_shape_fn(vec![batch, input_dim], |ix| ((ix[0] * 31 + ix[1] * 7) % 11) as f64 / 10.0);
-        let eps = vae::model::normal_noise(batch, latent, &mut rng).mapv(f64::from).into_dyn();
+        let eps = vae::model::vae::normal_noise(batch, latent, &mut rng).mapv(f64::from).into_dyn();
         let check = Config { max_full: 0, directions: 8, ..Config::default() };
         let report = gradcheck::check_with(&model.params, |tape, params| {
             let (xv, ev) = (tape.constant(&x), tape.constant(&eps));

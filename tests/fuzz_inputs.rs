@@ -14,11 +14,12 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use rand::SeedableRng;
-use vae::checkpoint::{load_model, save_model};
-use vae::idx::{encode, read_idx, Idx};
-use vae::model::{Activation, ModelConfig};
-use vae::settings::Settings;
-use vae::state::{self, RunRecord};
+use vae::data::idx::{encode, read_idx, Idx};
+use vae::model::activation::Activation;
+use vae::model::checkpoint::{load_model, save_model};
+use vae::model::config::ModelConfig;
+use vae::run::state::{self, RunRecord};
+use vae::train::settings::Settings;
 use vae::Vae;
 
 fn config() -> ProptestConfig {
@@ -192,7 +193,7 @@ fn valid_file(dir: &Path, is_state: bool) -> (std::path::PathBuf, Vae<f32>) {
     let record = RunRecord {
         epochs_done: 0,
         settings,
-        data: vae::fingerprint::DataFingerprint {
+        data: vae::train::fingerprint::DataFingerprint {
             source: "data".into(),
             train_images: 1,
             test_images: 1,

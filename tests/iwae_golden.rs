@@ -6,8 +6,8 @@ mod support;
 
 use support::golden::{assert_matches, fixtures, meta, model};
 use tensor::{Tape, Tensor};
-use vae::iwae::iwae;
-use vae::tensor_file::TensorFile;
+use vae::io::tensor_file::TensorFile;
+use vae::objective::iwae::iwae;
 
 #[test]
 fn every_iwae_golden_file_matches_pytorch() {

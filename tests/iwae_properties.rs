@@ -1,4 +1,4 @@
-//! Properties of the IWAE bound (`vae::iwae`), in f64:
+//! Properties of the IWAE bound (`vae::objective::iwae`), in f64:
 //! - its gradient passes a directional check, for random small configurations;
 //! - with K = 1 it is the ELBO with a sampled KL term, computed here term by term;
 //! - when every sample is the same, all K log-weights are one value c and the bound is c;
@@ -9,8 +9,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::gradcheck::{self, Config};
 use tensor::{Tape, Tensor};
-use vae::iwae::iwae;
-use vae::model::normal_noise;
+use vae::model::vae::normal_noise;
+use vae::objective::iwae::iwae;
 use vae::{Activation, ModelConfig, Vae};
 
 fn config() -> ProptestConfig {

@@ -11,8 +11,8 @@ use image::{GrayImage, Luma};
 use ndarray::{Array2, Array3};
 use ndarray_npy::write_npy;
 use support::{refused, s, vae, TINY};
-use vae::checkpoint::load_model;
-use vae::metrics::EpochMetrics;
+use vae::model::checkpoint::load_model;
+use vae::train::metrics::EpochMetrics;
 
 /// A stripe pattern per label, with a little variation per image, so there is something
 /// to learn.

@@ -5,7 +5,7 @@
 mod support;
 
 use support::{mnist_slice, refused, s, tiny_run, vae, TINY};
-use vae::tensor_file::TensorFile;
+use vae::io::tensor_file::TensorFile;
 
 #[test]
 fn damaged_and_mislabelled_files_are_refused_by_name() {
@@ -149,7 +149,7 @@ fn a_finished_run_is_never_overwritten_silently() {
         err.contains("--epochs: 1 → 3") && err.contains("--lr: 0.001 → 0.0005"),
         "{err}"
     );
-    let states = vae::run_folder::RunFolder::new(&run).states().unwrap();
+    let states = vae::run::folder::RunFolder::new(&run).states().unwrap();
     assert_eq!(
         states.iter().map(|s| s.0).collect::<Vec<_>>(),
         vec![2, 3],

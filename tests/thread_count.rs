@@ -27,7 +27,7 @@ fn train(data: &Path, out: &Path, threads: usize, epochs: usize, resume: bool, c
         .arg(data)
         .arg("--out")
         .arg(out)
-        .env_remove(vae::faults::VARIABLE);
+        .env_remove(vae::io::faults::VARIABLE);
     match case.kernel {
         Some(kernel) => cmd.env("TENSOR_GEMM", kernel),
         None => cmd.env_remove("TENSOR_GEMM"),

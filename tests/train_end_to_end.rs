@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use vae::checkpoint::load_model;
-use vae::data::load_folder;
-use vae::fingerprint::TrainData;
-use vae::run::{run, RunOptions, Start};
-use vae::train::{EpochMetrics, Settings};
+use vae::data::idx_folder::load_folder;
+use vae::model::checkpoint::load_model;
+use vae::run::lifecycle::{run, RunOptions, Start};
+use vae::train::fingerprint::TrainData;
+use vae::train::metrics::EpochMetrics;
+use vae::train::settings::Settings;
 use vae::Error;
 
 fn small_data() -> TrainData {
@@ -187,7 +188,7 @@ fn a_run_that_fails_leaves_the_last_complete_state_metrics_and_pictures() {
         .map(|f| read(f))
         .collect();
     assert!(before == after, "the failed epoch changed the run's files");
-    let state = vae::state::load(&dir.path().join("state-epoch-0001.safetensors")).unwrap();
+    let state = vae::run::state::load(&dir.path().join("state-epoch-0001.safetensors")).unwrap();
     assert_eq!(state.record.epochs_done, 1);
     // ... and the run goes on from there once the learning rate is sane again.
     assert_eq!(train(dir.path(), &settings(2), true).unwrap().len(), 2);

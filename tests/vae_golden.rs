@@ -7,8 +7,8 @@ mod support;
 
 use support::golden::{assert_matches, fixtures, meta, model};
 use tensor::{Tape, Tensor};
-use vae::loss::elbo;
-use vae::tensor_file::TensorFile;
+use vae::io::tensor_file::TensorFile;
+use vae::objective::loss::elbo;
 
 #[test]
 fn every_golden_file_matches_pytorch() {

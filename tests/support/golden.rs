@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use tensor::Tensor;
-use vae::tensor_file::TensorFile;
+use vae::io::tensor_file::TensorFile;
 use vae::{Activation, ModelConfig, Vae};
 
 /// Every `tests/fixtures/{prefix}*.safetensors`, sorted: a new file is a new case.

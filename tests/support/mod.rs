@@ -8,8 +8,9 @@ pub mod golden;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vae::data::{load_folder, Intensities, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
-use vae::idx::encode;
+use vae::data::dataset::Intensities;
+use vae::data::idx::encode;
+use vae::data::idx_folder::{load_folder, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 
 /// A folder of raw IDX files cut from the bundled MNIST: the first `train` training and
 /// `test` test images, so that a run takes a fraction of a second.
@@ -38,7 +39,7 @@ pub fn vae(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vae"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove(vae::faults::VARIABLE)
+        .env_remove(vae::io::faults::VARIABLE)
         .output()
         .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();

@@ -12,7 +12,7 @@ use ndarray::array;
 use optim::{Adam, AdamConfig, Optimizer};
 use rand::SeedableRng;
 use tensor::Tape;
-use vae::loss::elbo;
+use vae::objective::loss::elbo;
 use vae::{Activation, ModelConfig, Vae};
 
 fn main() {

@@ -16,11 +16,13 @@
 
 use std::path::Path;
 
-use vae::data::{load_folder, Pixels};
-use vae::eval::iw_nll;
-use vae::fingerprint::TrainData;
-use vae::rng::epoch_rng;
-use vae::train::{train_epoch, Settings, Trainer};
+use vae::data::dataset::Pixels;
+use vae::data::idx_folder::load_folder;
+use vae::objective::eval::iw_nll;
+use vae::train::fingerprint::TrainData;
+use vae::train::settings::epoch_rng;
+use vae::train::settings::Settings;
+use vae::train::trainer::{train_epoch, Trainer};
 use vae::Vae;
 
 fn main() {

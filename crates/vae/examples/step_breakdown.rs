@@ -8,8 +8,8 @@ use std::time::Instant;
 use optim::{Adam, AdamConfig, Optimizer};
 use rand::SeedableRng;
 use tensor::{Tape, Tensor};
-use vae::loss::elbo;
-use vae::model::normal_noise;
+use vae::model::vae::normal_noise;
+use vae::objective::loss::elbo;
 use vae::{ModelConfig, Vae};
 
 /// The allocator of the `vae` binary (see src/main.rs), so the figures are its figures.

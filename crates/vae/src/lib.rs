@@ -1,45 +1,35 @@
-//! # vae: a variational autoencoder on MNIST
+//! # vae: a variational autoencoder, from data to a crash-proof training run
 //!
-//! Data (IDX files), the model and its loss (the negative ELBO), training, evaluation,
-//! pictures, checkpoints and the command-line program, built on the [`tensor`] engine
-//! and the [`optim`] optimizers.
+//! Built on the [`tensor`] engine and the [`optim`] optimizers. The folders follow the
+//! pipeline, each one importing only those above it in this list:
+//!
+//! 1. [`io`]: atomic writes, fault points, verified safetensors files;
+//! 2. [`data`]: images in (IDX folders, image folders, `.npy`), kept as bytes, batched;
+//! 3. [`model`]: the architecture, the parameters, the forward pass, checkpoints;
+//! 4. [`objective`]: the negative ELBO, the IWAE bound, evaluation;
+//! 5. [`train`]: settings, limits, the step and the epoch, metrics;
+//! 6. [`outputs`]: pictures, plots, the latent-space tools, exported tables;
+//! 7. [`run`]: a run in its folder: start, resume, commit, report;
+//! 8. [`cli`]: the `vae` program, one file per subcommand.
+//!
+//! [`error`] holds the one error type every part returns. The crate root re-exports
+//! [`Error`], [`Result`], [`Vae`], [`ModelConfig`] and [`Activation`], the names a
+//! program that uses the library needs first.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod activation;
-pub mod atomic;
-pub mod checkpoint;
 pub mod cli;
 pub mod data;
-mod error;
-pub mod eval;
-pub mod exports;
-pub mod faults;
-pub mod fingerprint;
-pub mod idx;
-pub mod images;
-pub mod init;
-pub mod iwae;
-pub mod latent;
-pub mod layers;
-pub mod limits;
-pub mod loss;
-pub mod lr_schedule;
-pub mod metrics;
+pub mod error;
+pub mod io;
 pub mod model;
-pub mod pictures;
-pub mod plots;
-pub mod report;
-pub mod resume;
-pub mod rng;
+pub mod objective;
+pub mod outputs;
 pub mod run;
-pub mod run_folder;
-pub mod run_outputs;
-pub mod settings;
-pub mod state;
-pub mod tensor_file;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use model::{Activation, ModelConfig, Vae};
+pub use model::activation::Activation;
+pub use model::config::ModelConfig;
+pub use model::vae::Vae;

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::checkpoint::{load_model, Checkpoint};
+use crate::data::dataset::Dataset;
 use crate::data::source::{self, parse_image_size};
-use crate::data::Dataset;
-use crate::tensor_file::Verification;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::io::tensor_file::Verification;
+use crate::model::checkpoint::{load_model, Checkpoint};
 
 /// The bundled MNIST, relative to the project's root.
 pub(super) const DEFAULT_DATA: &str = "datasets/mnist";
@@ -30,7 +30,7 @@ pub(super) struct DataArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = crate::settings::Settings::default().seed)]
+    #[arg(long, default_value_t = crate::train::settings::Settings::default().seed)]
     pub seed: u64,
 }
 
@@ -83,7 +83,7 @@ impl DataArgs {
         input_dim: usize,
     ) -> Result<Dataset> {
         let path = resolve_data_dir(&self.data);
-        let loaded = source::load(&path, self.image_size)?;
+        let loaded = source::load_data(&path, self.image_size)?;
         let (set, what) = match (which, loaded.test) {
             (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
             (WhichSet::Test, None) => {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
-use crate::exports::write_embeddings;
-use crate::latent::encode_all;
-use crate::Result;
+use crate::error::Result;
+use crate::outputs::exports::write_embeddings;
+use crate::outputs::latent::encode_all;
 
 /// The flags of `vae encode` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]

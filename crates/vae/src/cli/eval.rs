@@ -7,11 +7,11 @@ use clap::Args;
 use serde_json::json;
 
 use super::data_args::{load_checkpoint, DataArgs, WhichSet};
-use crate::checkpoint::Checkpoint;
-use crate::data::Pixels;
-use crate::eval;
-use crate::rng::epoch_rng;
-use crate::{Error, Result};
+use crate::data::dataset::Pixels;
+use crate::error::{Error, Result};
+use crate::model::checkpoint::Checkpoint;
+use crate::objective::eval;
+use crate::train::settings::epoch_rng;
 
 /// More importance samples per image than this are refused: 200 times the standard
 /// 5000, and already hours per thousand images on the canonical model.
@@ -78,7 +78,7 @@ impl EvalArgs {
         (None, None) => None,
     };
         let mut rng = epoch_rng(args.common.seed, usize::MAX);
-        let scores = eval::elbo(&model, &test, beta, pixels, 1000, &mut rng);
+        let scores = eval::elbo_scores(&model, &test, beta, pixels, 1000, &mut rng);
         let active = eval::active_units(&model, &test, pixels, &mut rng);
         let nll = iw.map(|(k, images)| {
             let bar = indicatif::ProgressBar::new(images as u64);

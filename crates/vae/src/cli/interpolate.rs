@@ -6,9 +6,9 @@ use clap::Args;
 use rand::Rng;
 
 use super::data_args::ModelAndData;
-use crate::pictures::write_interpolations;
-use crate::rng::epoch_rng;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::outputs::pictures::write_interpolations;
+use crate::train::settings::epoch_rng;
 
 /// The flags of `vae interpolate` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]

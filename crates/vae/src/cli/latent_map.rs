@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
-use crate::latent::write_latent_map;
-use crate::Result;
+use crate::error::Result;
+use crate::outputs::latent::write_latent_map;
 
 /// The flags of `vae latent-map` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::{load_checkpoint, picture_size, ModelAndData};
-use crate::latent::{encode_all, manifold_codes};
-use crate::pictures::write_decoded_grid;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::outputs::latent::{encode_all, manifold_codes};
+use crate::outputs::pictures::write_decoded_grid;
 
 /// The flags of `vae manifold` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]

@@ -3,14 +3,14 @@
 //!
 //! One file per subcommand: its flags, its help, and the call into the library, where
 //! the work is done (and tested without the binary). Every default of a training setting
-//! is taken from [`crate::settings::Settings::default`], the one place it is written.
+//! is taken from [`crate::train::settings::Settings::default`], the one place it is written.
 
 use std::collections::BTreeSet;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 mod data_args;
 mod encode;
@@ -22,8 +22,6 @@ mod reconstruct;
 mod sample;
 mod score;
 mod train;
-
-pub use eval::MAX_IW_SAMPLES;
 
 /// A variational autoencoder trained on MNIST, from first principles.
 ///

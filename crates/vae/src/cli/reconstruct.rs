@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
-use crate::pictures::write_reconstructions;
-use crate::rng::epoch_rng;
-use crate::Result;
+use crate::error::Result;
+use crate::outputs::pictures::write_reconstructions;
+use crate::train::settings::epoch_rng;
 
 #[derive(Args, Debug)]
 pub(super) struct ReconstructArgs {

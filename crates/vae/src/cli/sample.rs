@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::data_args::{load_checkpoint, picture_size};
 use crate::data::source::parse_image_size;
-use crate::pictures::write_samples;
-use crate::rng::epoch_rng;
-use crate::Result;
+use crate::error::Result;
+use crate::outputs::pictures::write_samples;
+use crate::train::settings::epoch_rng;
 
 #[derive(Args, Debug)]
 pub(super) struct SampleArgs {

@@ -6,12 +6,12 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use super::eval::MAX_IW_SAMPLES;
-use crate::data::Pixels;
-use crate::eval::iw_bounds;
-use crate::exports::write_scores;
-use crate::pictures::write_images;
-use crate::rng::epoch_rng;
-use crate::{Error, Result};
+use crate::data::dataset::Pixels;
+use crate::error::{Error, Result};
+use crate::objective::eval::iw_bounds;
+use crate::outputs::exports::write_scores;
+use crate::outputs::pictures::write_images;
+use crate::train::settings::epoch_rng;
 
 /// The flags of `vae score` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]

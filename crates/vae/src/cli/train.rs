@@ -1,4 +1,4 @@
-//! `vae train`: its flags, and the call into [`crate::run`].
+//! `vae train`: its flags, and the call into [`crate::run::lifecycle`].
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -7,13 +7,15 @@ use clap::Args;
 
 use super::data_args::{resolve_data_dir, DataArgs};
 use crate::data::source;
-use crate::fingerprint::TrainData;
-use crate::init::{Init, OutputBias};
-use crate::loss::Objective;
-use crate::run::{self, RunOptions, Start, KEEP_CHECKPOINTS};
-use crate::run_folder::RunFolder;
-use crate::settings::Settings;
-use crate::{state, Result};
+use crate::error::Result;
+use crate::model::init::{Init, OutputBias};
+use crate::objective::loss::Objective;
+use crate::run::folder::RunFolder;
+use crate::run::lifecycle as run;
+use crate::run::lifecycle::{RunOptions, Start, KEEP_CHECKPOINTS};
+use crate::run::state;
+use crate::train::fingerprint::TrainData;
+use crate::train::settings::Settings;
 
 #[derive(Args, Debug)]
 pub(super) struct TrainArgs {
@@ -163,7 +165,7 @@ impl TrainArgs {
                 }
             }
         }
-        let loaded = source::load(&resolve_data_dir(&data_dir), image_size)?;
+        let loaded = source::load_data(&resolve_data_dir(&data_dir), image_size)?;
         // The fingerprint records the source as given, not where it was found.
         let data = TrainData::new(&data_dir, loaded.train, loaded.test)?;
         let options = RunOptions {

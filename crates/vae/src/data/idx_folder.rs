@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{check_same_size, Dataset, Intensities};
-use crate::idx::read_idx;
-use crate::{Error, Result};
+use crate::data::dataset::{check_same_size, Dataset, Intensities};
+use crate::data::idx::read_idx;
+use crate::error::{Error, Result};
 
 /// The standard file names of an MNIST-style folder (Fashion-MNIST uses the same).
 pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
@@ -123,8 +123,8 @@ pub fn verify_checksums(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Pixels;
-    use crate::idx::encode;
+    use crate::data::dataset::Pixels;
+    use crate::data::idx::encode;
     use rand::SeedableRng;
 
     fn folder(images: &[u8], image_dims: &[usize], labels: &[u8]) -> tempfile::TempDir {

@@ -18,8 +18,8 @@ use image::imageops::FilterType;
 use image::{ColorType, ImageReader};
 use rayon::prelude::*;
 
-use super::{Dataset, Intensities};
-use crate::{Error, Result};
+use crate::data::dataset::{Dataset, Intensities};
+use crate::error::{Error, Result};
 
 /// The most labels (subfolders) a folder may have: labels are stored as bytes.
 pub const MAX_LABELS: usize = 256;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
 
-use super::{square_image, Dataset, Intensities};
-use crate::{Error, Result};
+use crate::data::dataset::{square_image, Dataset, Intensities};
+use crate::error::{Error, Result};
 
 /// The labels file that goes with `images` (`x.npy` → `x_labels.npy`).
 pub fn labels_path(images: &Path) -> PathBuf {

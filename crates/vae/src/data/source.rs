@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
-use super::idx_folder::{is_idx_folder, load_folder};
-use super::image_folder::load_image_folder;
-use super::npy::load_npy;
-use super::{check_same_size, Dataset};
-use crate::{Error, Result};
+use crate::data::dataset::{check_same_size, Dataset};
+use crate::data::idx_folder::{is_idx_folder, load_folder};
+use crate::data::image_folder::load_image_folder;
+use crate::data::npy::load_npy;
+use crate::error::{Error, Result};
 
 /// The sets read from a source: a training set, and a test set when the source has one.
 #[derive(Clone, Debug)]
@@ -24,7 +24,7 @@ pub struct Loaded {
 
 /// Reads `path` as the module says. `image_size` (height, width) resizes the images of
 /// a folder and shapes a `.npy` of flat images; an IDX folder's images must have it.
-pub fn load(path: &Path, image_size: Option<(usize, usize)>) -> Result<Loaded> {
+pub fn load_data(path: &Path, image_size: Option<(usize, usize)>) -> Result<Loaded> {
     let loaded = if path.is_dir() && is_idx_folder(path) {
         let (train, test) = load_folder(path)?;
         if let Some((h, w)) = image_size.filter(|&s| s != (train.rows, train.cols)) {

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use rand::Rng;
 
-use super::{shuffled, Dataset};
-use crate::{Error, Result};
+use crate::data::dataset::{shuffled, Dataset};
+use crate::error::{Error, Result};
 
 /// The training images left after the limit, and the validation set held out of them.
 pub fn split<'a, R: Rng>(
@@ -55,7 +55,7 @@ pub fn split<'a, R: Rng>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Intensities;
+    use crate::data::dataset::Intensities;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 

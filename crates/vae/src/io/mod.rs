@@ -1,0 +1,8 @@
+//! Files that survive anything: atomic writes, the named fault points the crash tests
+//! use, and the verified safetensors files every checkpoint and state is made of.
+//!
+//! The ground floor of the crate: it imports nothing of the crate but its error type.
+
+pub mod atomic;
+pub mod faults;
+pub mod tensor_file;

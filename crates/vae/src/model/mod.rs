@@ -1,0 +1,15 @@
+//! The VAE itself: its architecture, its parameters and its forward pass.
+//!
+//! - [`config`]: the architecture (`784-400-20`, ReLU), what a checkpoint records;
+//! - [`vae`]: the parameters and the forward pass `x → (μ, logvar) → z → logits`, with
+//!   the reparameterization;
+//! - [`layers`]: the parameters on the tape, named as the math reads;
+//! - [`activation`] and [`init`]: the nonlinearities, and how parameters start;
+//! - [`checkpoint`]: the weights file, as PyTorch's state dict names it.
+
+pub mod activation;
+pub mod checkpoint;
+pub mod config;
+pub mod init;
+pub mod layers;
+pub mod vae;

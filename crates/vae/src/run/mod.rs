@@ -1,0 +1,15 @@
+//! A training run in its folder, crash-proof from start to end.
+//!
+//! - [`lifecycle`]: start, resume or replace a run, train its epochs, commit each one;
+//! - [`folder`]: the files a run writes, its lock and its housekeeping;
+//! - [`state`]: the one file `--resume` reads, written atomically after every epoch;
+//! - [`resume`]: what a resumed run may change, and what makes it another run;
+//! - [`outputs`]: what the folder shows after each epoch, rewritten from the state;
+//! - [`report`]: `report.html`, the run at a glance.
+
+pub mod folder;
+pub mod lifecycle;
+pub mod outputs;
+pub mod report;
+pub mod resume;
+pub mod state;

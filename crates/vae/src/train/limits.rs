@@ -1,0 +1,123 @@
+//! Sizes from flags and files, checked before anything is allocated.
+//!
+//! A model of `--hidden 10000000000` would fill the machine's memory at hundreds of
+//! megabytes a second before failing; one of `--hidden 18446744073709551615` does not
+//! even have a size that fits in a machine word. Both are refused up front, with the
+//! figure, by estimating what a run needs and comparing it with what the machine has.
+
+use crate::error::{Error, Result};
+use crate::model::config::ModelConfig;
+
+/// Bytes of memory the system can still give us (Linux: `MemAvailable` in
+/// `/proc/meminfo`), or `None` where that cannot be read: then nothing is refused.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// About how many bytes training `config` with batches of `batch` takes, as
+/// `(parameters' share, batch's share)`. An estimate, so in `f64`: it cannot overflow,
+/// however absurd the sizes.
+///
+/// Parameters: the weights, their gradients and Adam's two moments in f32, and as much
+/// again while a training state is serialized (≈ 10 copies). A batch: the input, and
+/// for every layer its pre-activation, activation and their gradients (≈ 6 values per
+/// input pixel and 12 per hidden or latent unit), for the larger of the training batch
+/// and the 1000-image test batches.
+pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
+    let params: f64 = config
+        .param_shapes()
+        .iter()
+        .map(|(_, shape)| shape.iter().map(|&d| d as f64).product::<f64>())
+        .sum();
+    let units = config.latent as f64 + config.hidden.iter().map(|&h| h as f64).sum::<f64>();
+    let per_row = 6.0 * config.input_dim as f64 + 12.0 * units;
+    let rows = (batch as f64).max(1000.0);
+    (40.0 * params, 4.0 * per_row * rows)
+}
+
+/// Refuses a training run that cannot fit in the memory available, naming the flag
+/// that makes it large (`--hidden` or `--latent` for the model, `--batch-size` for a batch).
+pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    let (model, data) = training_bytes(config, batch);
+    let need = model + data;
+    if need <= available as f64 {
+        return Ok(());
+    }
+    let widest_hidden = config.hidden.iter().copied().max().unwrap_or(0);
+    let flag = match (model >= data, config.latent > widest_hidden) {
+        (true, true) => "--latent",
+        (true, false) => "--hidden",
+        (false, _) => "--batch-size",
+    };
+    Err(Error::config(
+        flag,
+        format!(
+            "training {} ({:.3e} parameters) with batches of {batch} needs about {}; this machine has {} available",
+            config.name(),
+            model / 40.0,
+            gigabytes(need),
+            gigabytes(available as f64)
+        ),
+    ))
+}
+
+/// Bytes as "12.3 GB" (or MB, TB, PB, EB: whichever reads best).
+pub fn gigabytes(bytes: f64) -> String {
+    let units = ["MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes / 1e6;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::activation::Activation;
+
+    fn config(hidden: usize, latent: usize) -> ModelConfig {
+        ModelConfig {
+            input_dim: 784,
+            hidden: vec![hidden],
+            latent,
+            activation: Activation::Relu,
+        }
+    }
+
+    #[test]
+    fn the_canonical_run_fits_and_absurd_ones_are_refused_with_the_figure() {
+        let (model, data) = training_bytes(&config(400, 20), 128);
+        assert_eq!(model, 652_824.0 * 40.0);
+        assert!(model + data < 1e8, "{model} + {data}");
+        assert!(check_training_memory(&config(400, 20), 128).is_ok());
+        if available_memory().is_none() {
+            return; // nothing is refused where the memory cannot be read
+        }
+        for (config, batch, flag) in [
+            (
+                config(10_000_000_000, 20),
+                128,
+                "--hidden: training 784-10000000000-20",
+            ),
+            (config(usize::MAX, 20), 128, "--hidden"),
+            (config(400, 1 << 40), 128, "--latent"),
+            (config(400, 20), usize::MAX, "--batch-size"),
+        ] {
+            let err = check_training_memory(&config, batch)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(flag) && err.contains("available"), "{err}");
+        }
+        assert_eq!(gigabytes(2.5e9), "2.5 GB");
+        assert_eq!(gigabytes(9.61e16), "96.1 PB");
+    }
+}
