@@ -1,7 +1,7 @@
 //! Matrix-multiply throughput (GFLOP/s = 2·m·k·n / s) on the VAE's shapes, in the
 //! layouts backprop uses, and on large squares.
 //!
-//! `cargo bench --bench matmul` compares `kernel::gemm` (labelled "ours": our own GEMM on
+//! `cargo bench --bench matmul` compares `tensor::speed::gemm::gemm` (labelled "ours": our own GEMM on
 //! the widest path the CPU has, or the path `TENSOR_GEMM` names) with matrixmultiply on
 //! one thread. `MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading`
 //! measures matrixmultiply's own threading instead (the feature would otherwise nest
@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use ndarray::Array2;
-use tensor::kernel;
+use tensor::speed::gemm::{gemm, matrixmultiply};
 
 #[path = "support/peak.rs"]
 mod peak;
@@ -62,7 +62,7 @@ fn bench_matmul(c: &mut Criterion) {
                     pool.install(|| {
                         let start = Instant::now();
                         for _ in 0..iters {
-                            kernel::gemm(1.0, a, b, 0.0, out.view_mut());
+                            gemm(1.0, a, b, 0.0, out.view_mut());
                         }
                         start.elapsed()
                     })
@@ -71,8 +71,10 @@ fn bench_matmul(c: &mut Criterion) {
             group.bench_function(
                 BenchmarkId::new("matrixmultiply-1-thread", &shape),
                 |bench| {
-                    let one = kernel::Plan { axis: 0, blocks: 1 };
-                    bench.iter(|| kernel::gemm_with_plan(1.0, a, b, 0.0, out.view_mut(), one))
+                    let one = matrixmultiply::Plan { axis: 0, blocks: 1 };
+                    bench.iter(|| {
+                        matrixmultiply::gemm_with_plan(1.0, a, b, 0.0, out.view_mut(), one)
+                    })
                 },
             );
         }

@@ -28,8 +28,8 @@ impl Width {
     /// Whether this CPU runs it.
     pub fn is_supported(self) -> bool {
         match self {
-            Width::Avx2 => tensor::simd::has_avx2_fma(),
-            Width::Avx512 => tensor::simd::has_avx512f(),
+            Width::Avx2 => tensor::speed::simd::has_avx2_fma(),
+            Width::Avx512 => tensor::speed::simd::has_avx512f(),
         }
     }
 }

@@ -34,9 +34,7 @@
 
 use std::fmt;
 
-use ndarray::Zip;
-use rayon::prelude::*;
-use tensor::simd::{dispatch, Kernel};
+use tensor::speed::parallel::zip4;
 pub use tensor::{Float, Tensor};
 
 mod adam;
@@ -97,10 +95,6 @@ impl fmt::Display for StateError {
 
 impl std::error::Error for StateError {}
 
-/// Updates of at least this many elements in all (Adam: over every parameter together)
-/// run on the rayon pool.
-const PARALLEL_MIN_LEN: usize = 1 << 15;
-
 /// Checks the `step` arguments agree, panicking with what differs.
 fn check_step_args<T: Float>(
     name: &str,
@@ -154,83 +148,6 @@ fn take_slots<T: Float>(state: &mut State<T>, prefix: &str) -> Result<Vec<Tensor
         }
     }
     Ok(slots.into_iter().map(|(_, t)| t).collect())
-}
-
-/// Runs `f` over four lists of equally shaped arrays elementwise (parameter `i`, its
-/// gradient and its two state arrays), as one parallel region when there is enough work.
-/// The one fused pass every update rule is written as (memory-bound: one read of each).
-///
-/// All the parameters are cut into pieces of at most [`CHUNK`] elements and the pieces
-/// go to the pool together: one hand-off per step instead of one per large parameter,
-/// and the small ones (biases, the latent layers) shared out too instead of run on the
-/// calling thread. Each element is updated by one thread with the same operations, so
-/// the split does not change any bits.
-///
-/// Contiguous arrays (all of them, in practice) go through [`tensor::simd::dispatch`]:
-/// the loop, with `f` inlined into it, runs in its AVX2 version where the CPU has one,
-/// twice as wide as the portable SSE2 build for Adam's square root and division. The
-/// arithmetic is the same IEEE operations either way (no fused multiply-adds are
-/// introduced), so both versions give identical bits.
-fn zip4<T: Float, F: Fn(&mut T, T, &mut T, &mut T) + Sync + Send>(
-    params: &mut [&mut Tensor<T>],
-    grads: &[&Tensor<T>],
-    s1: &mut [Tensor<T>],
-    s2: &mut [Tensor<T>],
-    f: F,
-) {
-    let f = &f;
-    let total: usize = grads.iter().map(|g| g.len()).sum();
-    let parallel = total >= PARALLEL_MIN_LEN;
-    let mut pieces = Vec::new();
-    let arrays = params.iter_mut().zip(grads).zip(s1.iter_mut().zip(s2));
-    for ((p, g), (s1, s2)) in arrays {
-        let laid_out = |t: &Tensor<T>| t.is_standard_layout();
-        if !(laid_out(p) && laid_out(g) && laid_out(s1) && laid_out(s2)) {
-            let zip = Zip::from(&mut **p).and(*g).and(s1).and(s2);
-            if parallel {
-                zip.par_for_each(|p, &g, a, b| f(p, g, a, b));
-            } else {
-                zip.for_each(|p, &g, a, b| f(p, g, a, b));
-            }
-            continue;
-        }
-        let slice = "a standard-layout array is a slice";
-        let (p, g) = (p.as_slice_mut().expect(slice), g.as_slice().expect(slice));
-        let (s1, s2) = (
-            s1.as_slice_mut().expect(slice),
-            s2.as_slice_mut().expect(slice),
-        );
-        let chunks = (p.chunks_mut(CHUNK).zip(g.chunks(CHUNK)))
-            .zip(s1.chunks_mut(CHUNK).zip(s2.chunks_mut(CHUNK)));
-        pieces.extend(chunks.map(|((p, g), (s1, s2))| Zip4 { p, g, s1, s2, f }));
-    }
-    if parallel {
-        pieces.into_par_iter().for_each(dispatch);
-    } else {
-        pieces.into_iter().for_each(dispatch);
-    }
-}
-
-/// Elements per rayon task in [`zip4`]: 128 KiB of f32 parameters and moments.
-const CHUNK: usize = 1 << 15;
-
-/// [`zip4`]'s loop over equally long slices, as a [`Kernel`] for [`dispatch`].
-struct Zip4<'a, T, F> {
-    p: &'a mut [T],
-    g: &'a [T],
-    s1: &'a mut [T],
-    s2: &'a mut [T],
-    f: &'a F,
-}
-
-impl<T: Float, F: Fn(&mut T, T, &mut T, &mut T)> Kernel for Zip4<'_, T, F> {
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        let pairs = self.s1.iter_mut().zip(self.s2.iter_mut());
-        for ((p, &g), (s1, s2)) in self.p.iter_mut().zip(self.g).zip(pairs) {
-            (self.f)(p, g, s1, s2);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2};
-use tensor::gemm::{gemm_blocked, Blocking, Path};
-use tensor::kernel::{gemm_matrixmultiply, gemm_with_plan, Plan};
+use tensor::speed::gemm::matrixmultiply::{gemm_matrixmultiply, gemm_with_plan, Plan};
+use tensor::speed::gemm::{gemm_blocked, Blocking, Path};
 
 #[path = "../../../benches/support/peak.rs"]
 #[allow(dead_code)] // the benches use the rest of it
@@ -129,7 +129,7 @@ fn blocking(path: Path) -> Option<Blocking> {
     if (kc, mc) == (None, None) {
         return None; // the kernel's own (and on the default path, its choice of tile)
     }
-    let default = <f32 as tensor::gemm::Element>::microkernel(path)?.blocking;
+    let default = <f32 as tensor::speed::gemm::Element>::microkernel(path)?.blocking;
     Some(Blocking {
         kc: kc.unwrap_or(default.kc),
         mc: mc.unwrap_or(default.mc),

@@ -4,8 +4,12 @@
 //! half the memory traffic); gradient checks run the very same code in `f64`, where
 //! central differences are accurate to ~1e-10 and a wrong derivative cannot hide.
 //!
-//! The vectorizable `exp`, `ln(1 + u)` and `tanh` the hot loops use are the
-//! [`FastMath`] trait's, in [`crate::fastmath`]: the speed path, kept apart from this one.
+//! Two of `Float`'s supertraits belong to the speed path ([`crate::speed`]), kept apart
+//! from this one: [`FastMath`], the vectorizable `exp`, `ln(1 + u)` and `tanh` the hot
+//! loops use, and [`Element`], what our matrix multiply needs of a type (its
+//! micro-kernels and a packing buffer per thread). Both are implemented for `f32` and
+//! `f64` and nothing else, and no op's math depends on them: a student can read every
+//! op as if `Float` were `num_traits::Float` plus arithmetic.
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
@@ -13,7 +17,8 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
-use crate::fastmath::FastMath;
+use crate::speed::fastmath::FastMath;
+use crate::speed::gemm::Element;
 
 /// A floating-point element type the engine can compute with: `f32` or `f64`.
 pub trait Float:
@@ -31,7 +36,7 @@ pub trait Float:
     + Send
     + Sync
     + FastMath
-    + crate::gemm::Element
+    + Element
     + 'static
 {
     /// The type's name (`"f32"` or `"f64"`), for messages and file metadata.

@@ -26,11 +26,10 @@
 //!    with `ops/exp.rs`, then `ops/mul.rs` (two inputs), `ops/broadcast.rs`,
 //!    `ops/matmul.rs`, `ops/bce_with_logits.rs`.
 //! 4. [`gradcheck`]: the finite-difference oracle every op is tested against.
-//! 5. [`kernel`]: the matrix multiply the ops call, and [`gemm`], our own packed GEMM
-//!    with AVX-512, AVX2+FMA and portable micro-kernels (the speed path).
-//! 6. [`fastmath`] and [`simd`]: the vectorizable `exp` and `ln(1 + u)` of the hot loops,
-//!    and how a loop is compiled three times and run with AVX-512 or AVX2 and FMA where
-//!    the CPU has them.
+//! 5. [`speed`], optional: the speed path the ops call into: our own packed GEMM
+//!    ([`speed::gemm`]), the vectorizable `exp` and `ln(1 + u)` ([`speed::fastmath`]),
+//!    a loop compiled three times for the CPU at hand ([`speed::simd`]), and the rayon
+//!    plumbing of the elementwise loops ([`speed::parallel`]).
 //!
 //! ## Non-goals
 //! Higher-order derivatives (backward rules use plain ndarray arithmetic, so they never
@@ -38,17 +37,12 @@
 //! and panic with the op's name and both shapes.
 
 #![warn(missing_docs)]
-#![deny(unsafe_code)] // two exceptions, explained in `simd` and `gemm`
+#![deny(unsafe_code)] // two exceptions, in `speed`: explained in `speed::simd` and `speed::gemm`
 
-pub mod fastmath;
 pub mod float;
-#[allow(unsafe_code)]
-pub mod gemm;
 pub mod gradcheck;
-pub mod kernel;
 pub mod ops;
-mod parallel;
-pub mod simd;
+pub mod speed;
 pub mod tape;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

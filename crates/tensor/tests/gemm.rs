@@ -7,8 +7,8 @@
 use ndarray::{s, Array2, ArrayView2};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use tensor::gemm::{gemm_blocked, gemm_on, Blocking, Path};
-use tensor::kernel::gemm_matrixmultiply;
+use tensor::speed::gemm::matrixmultiply::gemm_matrixmultiply;
+use tensor::speed::gemm::{gemm_blocked, gemm_on, Blocking, Path};
 use tensor::Float;
 
 fn config() -> ProptestConfig {

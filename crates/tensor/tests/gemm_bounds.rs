@@ -5,8 +5,8 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
-use tensor::gemm::{gemm_on, Path};
-use tensor::kernel::gemm_matrixmultiply;
+use tensor::speed::gemm::matrixmultiply::gemm_matrixmultiply;
+use tensor::speed::gemm::{gemm_on, Path};
 
 /// `len` f32 in a mapping of their own, followed by a page that cannot be read or written.
 struct Guarded {

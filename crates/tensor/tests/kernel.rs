@@ -5,7 +5,8 @@
 use ndarray::{s, Array2, ArrayView2};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use tensor::kernel::{gemm, gemm_with_plan, matmul, matmul_naive, plan, Plan};
+use tensor::speed::gemm::matrixmultiply::{gemm_with_plan, plan, Plan};
+use tensor::speed::gemm::{gemm, matmul, matmul_naive};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(tensor::gradcheck::cases_from_env(32))

@@ -22,19 +22,15 @@
 //! Reads both inputs in backward. Why fused: the composite `−(t·ln σ(x) + (1−t)·ln(1−σ(x)))`
 //! takes ln 0 = −∞ once σ saturates (|x| ≳ 17 in f32) and would allocate six
 //! `[batch, pixels]` arrays; this is one pass forward and one backward, with the
-//! vectorizable `exp` and `ln(1 + u)` of [`crate::fastmath`] (exact libm ones in f64),
-//! each pass a [`crate::simd::Kernel`] run in its AVX2+FMA version where the CPU has one
-//! ([`crate::simd`]). A NaN logit still gives a NaN loss, through the `t·x` term.
-
-use rayon::prelude::*;
+//! vectorizable `exp` and `ln(1 + u)` of [`crate::speed::fastmath`] (exact libm ones in f64),
+//! each pass a loop of `loops.rs` run in its AVX2+FMA version where the CPU has one
+//! ([`crate::speed::simd`]). A NaN logit still gives a NaN loss, through the `t·x` term.
 
 use super::checks::check_same_shape;
-use super::{contiguous, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN};
-use crate::simd::dispatch;
+use crate::speed::parallel::{chunked_sum, contiguous, update2, zeros_vec, zip_chunks};
 use crate::{Backward, Float, Tensor, Var};
 
 mod loops;
-use loops::{GradKernel, LossKernel, SumKernel};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise binary cross-entropy of `targets` under the logits `self`
@@ -48,9 +44,7 @@ impl<'t, T: Float> Var<'t, T> {
             check_same_shape("bce_with_logits", &x, &t);
             let (xs, ts) = (contiguous(&x), contiguous(&t));
             let mut loss = zeros_vec(xs.len());
-            zip_chunks(&mut loss, &xs, &ts, |loss, x, t| {
-                dispatch(LossKernel { x, t, loss })
-            });
+            zip_chunks(&mut loss, &xs, &ts, loops::loss);
             Tensor::from_shape_vec(x.raw_dim(), loss).expect("the logits' shape")
         };
         self.tape.record(
@@ -76,27 +70,7 @@ impl<'t, T: Float> Var<'t, T> {
             let (x, t) = (self.value(), targets.value());
             check_same_shape("bce_with_logits_sum", &x, &t);
             let (xs, ts) = (contiguous(&x), contiguous(&t));
-            let partial_sum = |x: &[T], t: &[T]| {
-                let mut sum = 0.0;
-                dispatch(SumKernel {
-                    x,
-                    t,
-                    sum: &mut sum,
-                });
-                sum
-            };
-            let partials: Vec<f64> = if xs.len() >= PARALLEL_MIN_LEN {
-                xs.par_chunks(CHUNK)
-                    .zip(ts.par_chunks(CHUNK))
-                    .map(|(x, t)| partial_sum(x, t))
-                    .collect()
-            } else {
-                xs.chunks(CHUNK)
-                    .zip(ts.chunks(CHUNK))
-                    .map(|(x, t)| partial_sum(x, t))
-                    .collect()
-            };
-            T::of(partials.iter().sum())
+            T::of(chunked_sum(&xs, &ts, loops::sum))
         };
         self.tape.record(
             "bce_with_logits_sum",
@@ -143,9 +117,7 @@ impl<T: Float> Backward<T> for BceWithLogitsBackward {
             };
             let (xs, ts) = (contiguous(x), contiguous(t));
             let dxs = dx.as_slice_mut().expect("standard layout");
-            zip_chunks(dxs, &xs, &ts, |d, x, t| {
-                dispatch(GradKernel { d, x, t, scale })
-            });
+            zip_chunks(dxs, &xs, &ts, |d, x, t| loops::grad(d, x, t, scale));
             dx
         });
         vec![dx, dt]

@@ -13,7 +13,7 @@
 
 use ndarray::{Axis, IxDyn};
 
-use super::standard_copy;
+use crate::speed::parallel::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -8,7 +8,7 @@
 use ndarray::{Axis, Slice};
 
 use super::checks::check_axis;
-use super::standard_copy;
+use crate::speed::parallel::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

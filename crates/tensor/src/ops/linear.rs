@@ -11,14 +11,12 @@
 //! transposed array and allocate a second `[batch, out]` array for the sum. Here the
 //! bias is written into the output first and the product is accumulated onto it by the
 //! kernel (`C ← x·Wᵀ + 1·C`): one output, no copies. Reads x and W in backward. The
-//! bias rows and the bias gradient's column sums run on the pool for large batches.
-
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
+//! bias rows and the bias gradient's column sums run on the pool for large batches
+//! ([`crate::speed::parallel`]).
 
 use super::checks::as_matrix;
-use super::{contiguous, zeros_vec, PARALLEL_MIN_LEN};
-use crate::kernel;
+use crate::speed::gemm::{gemm, matmul};
+use crate::speed::parallel::{column_sums, contiguous, repeat_rows};
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -38,46 +36,12 @@ impl<'t, T: Float> Var<'t, T> {
                 bv.shape()
             );
             // The output starts as copies of the bias row, and the product is added on.
-            let mut y = bias_rows(&contiguous(&bv), x2.nrows());
-            kernel::gemm(T::one(), x2, w2.t(), T::one(), y.view_mut());
+            let mut y = repeat_rows(&contiguous(&bv), x2.nrows());
+            gemm(T::one(), x2, w2.t(), T::one(), y.view_mut());
             y.into_dyn()
         };
         self.tape.record("linear", y, &[self, w, b], LinearBackward)
     }
-}
-
-/// `rows` copies of `bias` as a `[rows, bias.len()]` array, filled on the pool when large.
-fn bias_rows<T: Float>(bias: &[T], rows: usize) -> Array2<T> {
-    let mut y = Array2::from_shape_vec((rows, bias.len()), zeros_vec(rows * bias.len()))
-        .expect("rows × out zeros");
-    let fill = |mut row: ndarray::ArrayViewMut1<T>| row.assign(&ArrayView1::from(bias));
-    if y.len() >= PARALLEL_MIN_LEN {
-        y.axis_iter_mut(Axis(0)).into_par_iter().for_each(fill);
-    } else {
-        y.axis_iter_mut(Axis(0)).for_each(fill);
-    }
-    y
-}
-
-/// Rows of `dy` per partial sum in [`column_sums`]. A fixed size, so the order of the
-/// additions, and the result's bits, do not depend on the number of threads.
-const ROWS_PER_PARTIAL: usize = 128;
-
-/// `db = Σ_i dy[i, ·]`: partial sums over blocks of rows on the pool, added in order.
-fn column_sums<T: Float>(dy: ArrayView2<'_, T>) -> Array1<T> {
-    let blocks = dy.axis_chunks_iter(Axis(0), ROWS_PER_PARTIAL);
-    let partials: Vec<Array1<T>> = if dy.len() >= PARALLEL_MIN_LEN {
-        blocks
-            .into_par_iter()
-            .map(|b| b.sum_axis(Axis(0)))
-            .collect()
-    } else {
-        blocks.map(|b| b.sum_axis(Axis(0))).collect()
-    };
-    partials
-        .into_iter()
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Array1::zeros(dy.ncols()))
 }
 
 #[derive(Debug)]
@@ -96,8 +60,8 @@ impl<T: Float> Backward<T> for LinearBackward {
             as_matrix("linear", inputs[1]),
         );
         let dy2 = as_matrix("linear", &dy);
-        let dx = needs[0].then(|| kernel::matmul(dy2, w).into_dyn());
-        let dw = needs[1].then(|| kernel::matmul(dy2.t(), x).into_dyn());
+        let dx = needs[0].then(|| matmul(dy2, w).into_dyn());
+        let dw = needs[1].then(|| matmul(dy2.t(), x).into_dyn());
         let db = needs[2].then(|| column_sums(dy2).into_dyn());
         vec![dx, dw, db]
     }
@@ -163,7 +127,7 @@ mod tests {
         assert_eq!(grads.get(b).unwrap(), &array![5.0, 5.0].into_dyn());
         assert_eq!(
             grads.get(w).unwrap(),
-            &(ndarray::Array2::ones((2, 3)) * 5.0).into_dyn()
+            &(ndarray::Array2::<f64>::ones((2, 3)) * 5.0).into_dyn()
         );
     }
 

@@ -1,4 +1,4 @@
-//! `matmul`: the matrix product of two 2-D tensors, on our parallel [kernel](crate::kernel).
+//! `matmul`: the matrix product of two 2-D tensors, on our parallel kernel ([`crate::speed::gemm`]).
 //!
 //! ```text
 //! C[i,j] = Σ_p A[i,p] · B[p,j]                A: [m,k]  B: [k,n]  C: [m,n]
@@ -11,7 +11,7 @@
 
 use super::checks::as_matrix;
 
-use crate::kernel;
+use crate::speed::gemm::matmul as product;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -30,7 +30,7 @@ impl<'t, T: Float> Var<'t, T> {
                 a.shape(),
                 bv.shape()
             );
-            kernel::matmul(a2, b2).into_dyn()
+            product(a2, b2).into_dyn()
         };
         self.tape.record("matmul", c, &[self, b], MatMulBackward)
     }
@@ -52,8 +52,8 @@ impl<T: Float> Backward<T> for MatMulBackward {
             as_matrix("matmul", inputs[1]),
         );
         let dc = as_matrix("matmul", &dc);
-        let da = needs[0].then(|| kernel::matmul(dc, b.t()).into_dyn());
-        let db = needs[1].then(|| kernel::matmul(a.t(), dc).into_dyn());
+        let da = needs[0].then(|| product(dc, b.t()).into_dyn());
+        let db = needs[1].then(|| product(a.t(), dc).into_dyn());
         vec![da, db]
     }
 }

@@ -42,10 +42,7 @@
 
 use std::ops;
 
-pub(crate) use crate::parallel::{
-    contiguous, map, standard_copy, update2, zeros_vec, zip_chunks, CHUNK, PARALLEL_MIN_LEN,
-};
-
+use crate::speed::parallel::{map, update2};
 use crate::{Backward, Float, Tensor, Var};
 
 mod add;
@@ -146,14 +143,5 @@ mod tests {
         assert_eq!(values(x - 1.0), vec![2.0, -7.0]);
         assert_eq!(values(x * 2.0), vec![6.0, -12.0]);
         assert_eq!(values(x / 4.0), vec![0.75, -1.5]);
-    }
-
-    #[test]
-    fn zeros_vec_is_all_zeros_on_both_paths() {
-        for len in [0, 7, super::PARALLEL_MIN_LEN + 3] {
-            let v = super::zeros_vec::<f32>(len);
-            assert_eq!(v.len(), len);
-            assert!(v.iter().all(|&x| x == 0.0));
-        }
     }
 }

@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn fast_and_exact_agree() {
-        use crate::fastmath::softplus_fast;
+        use crate::speed::fastmath::softplus_fast;
         // (below −87, e^(−|x|) is under f32's normal range and the fast exp gives 0)
         for i in -4000..5000 {
             let x = i as f32 / 50.0;

@@ -9,7 +9,7 @@
 use ndarray::Axis;
 
 use super::checks::check_axis;
-use super::standard_copy;
+use crate::speed::parallel::standard_copy;
 
 use crate::{Backward, Float, Tensor, Var};
 

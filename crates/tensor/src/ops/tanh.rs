@@ -5,15 +5,14 @@
 //! ```
 //! Reads the output in backward.
 //!
-//! The forward uses [`FastMath::tanh_fast`](crate::fastmath::FastMath::tanh_fast): in `f32` a vectorized approximation within
+//! The forward uses [`FastMath::tanh_fast`](crate::speed::fastmath::FastMath::tanh_fast): in `f32` a vectorized approximation within
 //! 5e-7 relative (`fastmath.rs`; libm's `tanhf` is a function call per element and was
 //! a sixth of a training step of the IWAE paper's tanh network), in `f64` libm's exact
 //! `tanh`, so gradient checks see the exact function.
 
-use rayon::prelude::*;
-
-use super::{chain, PARALLEL_MIN_LEN};
-use crate::simd::{dispatch, Kernel};
+use super::chain;
+use crate::speed::fastmath::tanh_in_place;
+use crate::speed::parallel::for_each_chunk_mut;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -21,25 +20,10 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn tanh(self) -> Var<'t, T> {
         let mut y = self.value().clone();
         match y.as_slice_mut() {
-            Some(v) if v.len() >= PARALLEL_MIN_LEN => v
-                .par_chunks_mut(PARALLEL_MIN_LEN)
-                .for_each(|chunk| dispatch(TanhInPlace(chunk))),
-            Some(v) => dispatch(TanhInPlace(v)),
+            Some(v) => for_each_chunk_mut(v, tanh_in_place),
             None => y.mapv_inplace(|v| v.tanh_fast::<false>()),
         }
         self.tape.record("tanh", y, &[self], TanhBackward)
-    }
-}
-
-/// `v ← tanh v` over a slice, compiled in both versions of [`crate::simd`].
-struct TanhInPlace<'a, T>(&'a mut [T]);
-
-impl<T: Float> Kernel for TanhInPlace<'_, T> {
-    #[inline(always)]
-    fn run<const FMA: bool>(self) {
-        for v in self.0 {
-            *v = v.tanh_fast::<FMA>();
-        }
     }
 }
 
@@ -77,7 +61,7 @@ mod tests {
 
     #[test]
     fn f32_forward_is_within_5e_7_of_libm_on_one_thread_and_on_the_pool() {
-        for len in [1000usize, 3 * super::PARALLEL_MIN_LEN + 5] {
+        for len in [1000usize, 3 * crate::speed::parallel::PARALLEL_MIN_LEN + 5] {
             let x = ndarray::Array1::from_shape_fn(len, |i| (i as f32 * 0.37).sin() * 6.0);
             let tape = Tape::<f32>::new();
             let y = tape.constant(&x.clone().into_dyn()).tanh().to_tensor();

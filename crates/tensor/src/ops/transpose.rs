@@ -6,7 +6,7 @@
 //! Reads nothing in backward. The value is copied into row-major order so later ops see
 //! an ordinary array; matmul and linear never need this op, they read transposes by strides.
 
-use super::standard_copy;
+use crate::speed::parallel::standard_copy;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

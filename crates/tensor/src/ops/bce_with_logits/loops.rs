@@ -1,16 +1,42 @@
 //! The three loops of [`bce_with_logits`](super): forward, summed forward and backward,
-//! each a [`Kernel`] that [`dispatch`](crate::simd::dispatch) runs in its AVX2+FMA
-//! version where the CPU has one. The tests check both versions against f64 on any CPU.
+//! each a [`Kernel`] that [`dispatch`] runs in its AVX2+FMA version where the CPU has
+//! one. The tests check both versions against f64 on any CPU.
+//!
+//! The one file under `ops/` that calls the speed path's [`dispatch`] itself: these loops
+//! are the op's own math (softplus and σ over a slice), written for vectorization, and
+//! belong beside its derivation; `bce_with_logits.rs` calls [`loss`], [`sum`] and
+//! [`grad`] on slices and never sees the dispatch.
 
-use crate::fastmath::{sigmoid_fast, softplus_fast};
-use crate::simd::Kernel;
+use crate::speed::fastmath::{sigmoid_fast, softplus_fast};
+use crate::speed::simd::{dispatch, Kernel};
 use crate::Float;
 
+/// `loss = softplus(x) − t·x` over equally long slices.
+pub(super) fn loss<T: Float>(loss: &mut [T], x: &[T], t: &[T]) {
+    dispatch(LossKernel { x, t, loss });
+}
+
+/// `Σ softplus(x) − t·x` over equally long slices, in f64.
+pub(super) fn sum<T: Float>(x: &[T], t: &[T]) -> f64 {
+    let mut sum = 0.0;
+    dispatch(SumKernel {
+        x,
+        t,
+        sum: &mut sum,
+    });
+    sum
+}
+
+/// `d ← d·(σ(x) − t)`, or `d = scale·(σ(x) − t)` with a `scale`, over equally long slices.
+pub(super) fn grad<T: Float>(d: &mut [T], x: &[T], t: &[T], scale: Option<T>) {
+    dispatch(GradKernel { d, x, t, scale });
+}
+
 /// The forward loop: `loss = softplus(x) − t·x` over equally long slices.
-pub(super) struct LossKernel<'a, T> {
-    pub(super) x: &'a [T],
-    pub(super) t: &'a [T],
-    pub(super) loss: &'a mut [T],
+struct LossKernel<'a, T> {
+    x: &'a [T],
+    t: &'a [T],
+    loss: &'a mut [T],
 }
 
 impl<T: Float> Kernel for LossKernel<'_, T> {
@@ -25,10 +51,10 @@ impl<T: Float> Kernel for LossKernel<'_, T> {
 /// The forward loop of the summed form: `sum = Σ softplus(x) − t·x`, accumulated in 8
 /// lanes (which LLVM keeps in one SIMD register: a single running sum could not be
 /// vectorized, since that would reorder the additions) and added up in f64 at the end.
-pub(super) struct SumKernel<'a, T> {
-    pub(super) x: &'a [T],
-    pub(super) t: &'a [T],
-    pub(super) sum: &'a mut f64,
+struct SumKernel<'a, T> {
+    x: &'a [T],
+    t: &'a [T],
+    sum: &'a mut f64,
 }
 
 impl<T: Float> Kernel for SumKernel<'_, T> {
@@ -51,11 +77,11 @@ impl<T: Float> Kernel for SumKernel<'_, T> {
 
 /// The backward loop for the logits: `d ← d·(σ(x) − t)` in place, or with a `scale`
 /// (the summed form's scalar dy), `d = scale·(σ(x) − t)`.
-pub(super) struct GradKernel<'a, T> {
-    pub(super) d: &'a mut [T],
-    pub(super) x: &'a [T],
-    pub(super) t: &'a [T],
-    pub(super) scale: Option<T>,
+struct GradKernel<'a, T> {
+    d: &'a mut [T],
+    x: &'a [T],
+    t: &'a [T],
+    scale: Option<T>,
 }
 
 impl<T: Float> Kernel for GradKernel<'_, T> {

@@ -326,7 +326,7 @@ mod tests {
     use ndarray::Array2;
 
     use super::*;
-    use crate::gemm::{portable::portable, Blocking};
+    use crate::speed::gemm::{portable::portable, Blocking};
 
     /// A kernel for the cost model only (it runs the portable loop, never called here).
     fn tile(mr: usize, nr: usize, vectors: usize, short_mr: usize) -> MicroKernel<f32> {

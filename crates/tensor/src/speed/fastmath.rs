@@ -25,7 +25,7 @@
 //!
 //! Each function is generic over `FMA`: with `true` the polynomial steps are `mul_add`,
 //! one instruction and one rounding in the AVX2+FMA version of a loop (see
-//! [`crate::simd`]); with `false`, a multiply and an add, for the portable version.
+//! [`crate::speed::simd`]); with `false`, a multiply and an add, for the portable version.
 //!
 //! NaN: these do **not** propagate NaN (a NaN input gives some finite value). Keeping
 //! the loops branch-free is the point, and an `is_nan` select measured 25 % slower
@@ -35,6 +35,8 @@
 //! ops use libm and propagate NaN as usual.
 
 use num_traits::Float;
+
+use crate::speed::simd::{dispatch, Kernel};
 
 /// `a·b + c`: fused (`mul_add`) when `FMA`, else a multiply and an add.
 #[inline(always)]
@@ -131,7 +133,7 @@ pub fn tanh_f32<const FMA: bool>(x: f32) -> f32 {
 /// The hot loops' `exp`, `ln(1 + u)` and `tanh`: for `f32` the vectorizable versions of
 /// this module, for `f64` libm's exact ones (so gradient checks in f64 see the exact
 /// functions). A supertrait of [`crate::Float`]: every element type has them.
-/// `FMA` picks fused multiply-adds (see [`crate::simd`]).
+/// `FMA` picks fused multiply-adds (see [`crate::speed::simd`]).
 pub trait FastMath: Copy {
     /// eˣ. `f32`: within 3e-7 relative, saturating outside [−87, 88].
     fn exp_fast<const FMA: bool>(self) -> Self;
@@ -187,6 +189,24 @@ pub(crate) fn sigmoid_fast<T: Float + FastMath, const FMA: bool>(x: T) -> T {
 pub(crate) fn softplus_fast<T: Float + FastMath, const FMA: bool>(x: T) -> T {
     let e = (-x.abs()).exp_fast::<FMA>();
     x.max(T::zero()) + e.ln_1p_fast::<FMA>()
+}
+
+/// `v ← tanh v` over a slice, run by [`dispatch`] in the widest version this CPU has
+/// (tanh's forward in `f32`; libm's exact `tanh` in `f64`).
+pub(crate) fn tanh_in_place<T: FastMath>(v: &mut [T]) {
+    dispatch(TanhInPlace(v));
+}
+
+/// [`tanh_in_place`]'s loop, compiled in both versions of [`crate::speed::simd`].
+struct TanhInPlace<'a, T>(&'a mut [T]);
+
+impl<T: FastMath> Kernel for TanhInPlace<'_, T> {
+    #[inline(always)]
+    fn run<const FMA: bool>(self) {
+        for v in self.0 {
+            *v = v.tanh_fast::<FMA>();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,13 +15,13 @@ use std::ops::Range;
 /// 16×16 blocks where the CPU has AVX-512, 8×8 and 8×4 blocks for the rest with AVX2, and
 /// what is left one by one. Returns false, doing nothing, where the CPU lacks AVX2.
 pub(super) fn transpose_into_f32(lanes: &[&[f32]], width: usize, out: &mut [f32]) -> bool {
-    if !crate::simd::has_avx2_fma() {
+    if !crate::speed::simd::has_avx2_fma() {
         return false;
     }
     let (rows, kc) = (lanes.len(), out.len() / width);
     assert!(rows <= width && lanes.iter().all(|l| l.len() >= kc));
     let (rows_8, kc_8, kc_4) = (rows / 8 * 8, kc / 8 * 8, kc / 4 * 4);
-    let (rows_16, kc_16) = if crate::simd::has_avx512f() {
+    let (rows_16, kc_16) = if crate::speed::simd::has_avx512f() {
         (rows / 16 * 16, kc / 16 * 16)
     } else {
         (0, 0)

@@ -17,16 +17,13 @@
 //!    packed sliver of `B` (`kc×NR`, reused for every row tile of a block) should stay
 //!    near L1. f32 uses `kc` = 1024, so the VAE's products (`k` ≤ 784) take one block:
 //!    a sliver of up to 128 KiB, beyond the 48 KiB L1 but streamed from L2 in order,
-//!    which the prefetchers follow. On a Zen 5, 512 had measured 2–10 % faster than 256
-//!    on every large VAE shape and 1024³ (kernel_report `--kc`); 1024 against 512 gained
-//!    2–3 % where `k` = 784 (128×784×400 `nt`: 431 → 441) and 1–2 % on 1024³ (AVX2: 2–9
-//!    %). `k` is cut into equal blocks (1500 → 2 × 750, not 1024 + 476), so no block is
-//!    a sliver of overhead.
+//!    which the prefetchers follow (`kernel_report --kc` compares block sizes). `k` is
+//!    cut into equal blocks (1500 → 2 × 750, not 1024 + 476), so no block is a sliver
+//!    of overhead.
 //! 2. **Blocks of `mc` = 16 row tiles (32 of the 6×64 tile),** so the `A` block
 //!    (192×1024 f32: 768 KiB of the 1 MiB L2) stays in L2 while every column tile of `B`
-//!    passes over it (other blocks where `k` is short: `run::block_tiles`). 96 rows
-//!    (Zen 5) made a 128-row product two blocks, split worse between the threads:
-//!    128×784×400 `nt` 445 → 324.
+//!    passes over it (other blocks where `k` is short: `run::block_tiles`). Fewer rows
+//!    would cut a 128-row product into two blocks, split worse between the threads.
 //! 3. **`jr`: column tiles** (`NR` wide) and 4. **`ir`: row tiles** (`MR` tall), each one
 //!    call of the micro-kernel on a `kc`-long packed sliver of `A` and of `B`.
 //!
@@ -52,29 +49,20 @@
 //! - Each has two **twins for the edges**: one vector wide (`12×16`, `6×8` for f32) for a
 //!   last column tile at most half full (400 = 12 × 32 + 16, 200 = 6 × 32 + 8), and fewer
 //!   rows (`8×32`, `4×16`) for a short last row tile (128, 200 and 20 rows all end in 8 on
-//!   AVX-512). On a Zen 4 they made such products 3–35 % faster (BENCHMARKS.md). A last
-//!   column tile narrower still is computed under a mask of its columns (`x86.rs`).
-//! - **6×64** (AVX-512): as many accumulators, 10 loads per `p` (twins `6×32`, `4×64`; f64
-//!   `6×32`). An Ice Lake Xeon: +5 % where no tile is an edge, level with `gemm`, which
-//!   loads as few; but more edges (128 = 21·6 + 2, 20 = 3·6 + 2). So on Intel cores the
-//!   default path takes, product by product, whichever tile `shape::choose` finds
-//!   cheaper: the Xeon, one thread, +4 % over `kernel_report`'s shapes, +7 to +19 % on
-//!   its many-row ones; on AMD cores it keeps `12×32`, where it was tuned (Zen 5).
+//!   AVX-512). A last column tile narrower still is computed under a mask of its
+//!   columns (`x86.rs`).
+//! - **6×64** (AVX-512): as many accumulators, 10 loads per `p` instead of 14 (twins
+//!   `6×32`, `4×64`; f64 `6×32`), but more edges (128 = 21·6 + 2, 20 = 3·6 + 2). Intel
+//!   cores are bound by loads where AMD's are not, so on Intel cores the default path
+//!   takes, product by product, whichever tile `shape::choose` finds cheaper; on AMD
+//!   cores it keeps `12×32`.
 //!
-//! # Where the figures in BENCHMARKS.md come from (Zen 5, 2 cores)
-//! - **Peak, 527–569 GFLOP/s:** 2 cores × 2 FMA pipes × 16 lanes × 2 flops × 4.1–4.4 GHz
-//!   (the probe's reading moves with the clock, and the clock with the machine's load).
-//! - **The micro-kernel alone, ≈ 92 % of one core** (a 12×512×32 product in L1: 250 of
-//!   ≈ 272); the rest goes to the tile's final pass over `C` and the loop's bookkeeping.
-//! - **Large shapes, 79–91 %** (449–520 GFLOP/s, best of five runs): from the kernel's
-//!   92 %, edge tiles cost 3–7 % (128 rows are 10 tiles of 12 and one of 8; 400 columns
-//!   are 12 of 32 and one of 16), and `x·Wᵀ` (`nt`) packs `W` transposed, 5–10 % more.
-//! - **Small products (batch 20, `n` = 20), 21–79 %:** a product of 0.4–6 MFLOP takes
-//!   2–15 µs, and waking the second thread costs a few µs; a 20-wide `n` fills 20 of 32
-//!   lanes; 20×200×50 (0.4 MFLOP, one thread) reaches 190.
-//! - **On a Zen 4, peak ≈ 235 GFLOP/s at both widths:** it splits a 512-bit FMA into two
-//!   256-bit halves (2 cores × 32 flops × ≈ 3.67 GHz), so AVX-512 gains only the doubled
-//!   registers and tile; the large shapes reach 84–95 % (with the edge twins).
+//! # What it reaches
+//! The micro-kernel alone runs at about 92 % of a core's FMA peak (a 12×512×32 product in
+//! L1); from there, edge tiles, the final pass over each tile of `C`, packing and waking
+//! the second thread take their share. Each machine's figures, with the commands that
+//! measure them (`kernel_report`, the criterion benches), are in `BENCHMARKS.md`; the
+//! history of what was tried, kept or not, in `docs/benchmarks-log.md`.
 //!
 //! # Threads and determinism
 //! The tiles of `C` are taken in one fixed order and cut into spans of equal work, one per
@@ -100,11 +88,13 @@
 //! This module (its micro-kernels in `x86.rs` and `portable.rs`, packing's transposes
 //! in `transpose.rs` and its column runs in `pack.rs`, and the writes to `C` in
 //! `run.rs`) is the crate's `unsafe` code
-//! besides [`crate::simd`]: a [`MicroKernel`] can only be obtained for a path the CPU
+//! besides [`crate::speed::simd`]: a [`MicroKernel`] can only be obtained for a path the CPU
 //! supports, and the driver hands it operands and a tile of `C` whose bounds it has
 //! checked, each tile to one thread.
 
+pub mod matrixmultiply;
 mod pack;
+mod path;
 mod portable;
 mod run;
 mod shape;
@@ -120,18 +110,13 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use self::run::Output;
 use self::shape::{choose, Direct, Shape};
+use crate::speed::parallel::zeros_vec;
 use crate::Float;
 
 pub use self::path::Path;
 
-mod path;
-
 /// The environment variable that forces a path (a [`Path::name`]: `avx512`, `avx2`, ...).
 pub const PATH_ENV: &str = "TENSOR_GEMM";
-
-/// Products below this many flops (`2·m·k·n`) run on the calling thread: a rayon
-/// hand-off costs a few microseconds, as much as a 64×64×64 product.
-pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
 /// Our kernel keeps products up to this many flops on the calling thread: waking a
 /// second thread costs a few microseconds on a virtual machine, as long as a 0.5-MFLOP
@@ -297,7 +282,7 @@ pub fn gemm_blocked<'a, T: Float>(
     check_shapes(&a, &b, &c);
     let path = path.or_best();
     let Some(mut kernel) = T::microkernel(path) else {
-        return crate::kernel::gemm_matrixmultiply(alpha, a, b, beta, c);
+        return matrixmultiply::gemm_matrixmultiply(alpha, a, b, beta, c);
     };
     // On Intel cores the default AVX-512 path also weighs the 6×64 tile (`shape::choose`).
     let wide = match (path, blocking) {
@@ -368,6 +353,25 @@ fn product<'a, T: Float>(
         ldc: if m == 1 { n } else { c.strides()[0] as usize },
     };
     run::tiles(&shape, kernel, a, b, alpha, beta, &out, threads);
+}
+
+/// `A·B` into a new row-major array.
+pub fn matmul<'a, T: Float>(a: ArrayView2<'a, T>, b: ArrayView2<'a, T>) -> Array2<T> {
+    let (m, n) = (a.nrows(), b.ncols());
+    let mut c = Array2::from_shape_vec((m, n), zeros_vec(m * n)).expect("m·n zeros");
+    gemm(T::one(), a, b, T::zero(), c.view_mut());
+    c
+}
+
+/// The textbook triple loop, in f64 accumulation: the reference the kernel is tested against.
+pub fn matmul_naive<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    assert_eq!(a.ncols(), b.nrows(), "matmul_naive: inner dims differ");
+    Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
+        let s: f64 = (0..a.ncols())
+            .map(|p| a[(i, p)].as_f64() * b[(p, j)].as_f64())
+            .sum();
+        T::of(s)
+    })
 }
 
 /// `(m, k, n)` of `A·B → C`.

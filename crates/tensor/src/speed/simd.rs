@@ -15,7 +15,7 @@
 //!   element gets the same operations), or
 //! - `run::<false>()`, compiled for the baseline, everywhere else.
 //!
-//! `FMA` selects `mul_add` in the kernel's arithmetic ([`crate::fastmath::madd`]).
+//! `FMA` selects `mul_add` in the kernel's arithmetic ([`crate::speed::fastmath::madd`]).
 //! Both versions are correct on any CPU (`mul_add` without the FMA instruction is a
 //! slow but exact library call), so tests check both versions everywhere. They round
 //! differently (a fused multiply-add rounds once), so where a kernel uses `madd` its

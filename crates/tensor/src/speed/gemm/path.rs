@@ -19,7 +19,7 @@ pub enum Path {
     Avx2Fma,
     /// Our packed GEMM with the plain-Rust micro-kernel (whatever the build vectorizes).
     Portable,
-    /// The `matrixmultiply` crate's kernels, split over the pool by [`crate::kernel`]:
+    /// The `matrixmultiply` crate's kernels, split over the pool ([`super::matrixmultiply`]):
     /// the fallback, and the oracle our kernel is tested against.
     MatrixMultiply,
 }
@@ -55,8 +55,8 @@ impl Path {
     /// Whether this CPU can run the path.
     pub fn is_supported(self) -> bool {
         match self {
-            Path::Avx512 | Path::Avx512Tall | Path::Avx512Wide => crate::simd::has_avx512f(),
-            Path::Avx2Fma => crate::simd::has_avx2_fma(),
+            Path::Avx512 | Path::Avx512Tall | Path::Avx512Wide => crate::speed::simd::has_avx512f(),
+            Path::Avx2Fma => crate::speed::simd::has_avx2_fma(),
             Path::Portable | Path::MatrixMultiply => true,
         }
     }

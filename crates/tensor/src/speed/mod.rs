@@ -1,0 +1,22 @@
+//! The speed path: how the engine's hot loops run fast on a CPU. A student reading from
+//! `Tensor` to the ELBO may skip this folder: the ops call into it, and every result it
+//! gives is tested against the plain version of the same math.
+//!
+//! - [`gemm`]: our own packed matrix multiply (BLIS-style loops, register-tiled
+//!   micro-kernels for AVX-512, AVX2+FMA and portable Rust, chosen at run time), and the
+//!   `matrixmultiply` path beside it, its fallback and oracle;
+//! - [`simd`]: one hot loop compiled three times and run with AVX-512 or AVX2 and FMA
+//!   where the CPU has them;
+//! - [`fastmath`]: `exp`, `ln(1 + u)` and `tanh` in arithmetic the compiler vectorizes;
+//! - [`parallel`]: when an elementwise loop is long enough to split over the rayon pool,
+//!   and how (the ops' loops, and the optimizers' one fused update).
+//!
+//! This folder holds the crate's `unsafe` code: the micro-kernels and packing in `gemm/`
+//! and the calls of functions compiled for wider instructions in `simd`, each made only
+//! on a CPU that has them.
+
+pub mod fastmath;
+#[allow(unsafe_code)]
+pub mod gemm;
+pub mod parallel;
+pub mod simd;
