@@ -58,7 +58,7 @@ gradcheck CASES="2000":
 
 # Damaged IDX files and checkpoints by the thousand, then the crash test (SIGKILL anywhere, then --resume).
 fuzz CASES="20000":
-    PROPTEST_CASES={{CASES}} cargo test --release --test fuzz_inputs
+    PROPTEST_CASES={{CASES}} cargo test --release -p vae --test fuzz_inputs
     cargo test --release --test crash -- --nocapture
 
 # Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam; the kernel report and its roofline (target/roofline.svg).
@@ -67,12 +67,12 @@ bench:
     MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading
     cargo bench --bench train_step
     cargo bench --bench adam
-    cargo run --release -p tensor --example kernel_report -- --json > target/kernel_report.jsonl
-    cargo run --release --example roofline -- target/kernel_report.jsonl target/roofline
+    cargo run --release -p tools --features peers --bin kernel_report -- --json > target/kernel_report.jsonl
+    cargo run --release -p tools --bin roofline -- target/kernel_report.jsonl target/roofline
 
 # Our GEMM against matrixmultiply and the gemm crate, as % of the FMA peak (ARGS: --json, --threads N, --only ...).
 kernel-report *ARGS:
-    cargo run --release -p tensor --example kernel_report -- {{ARGS}}
+    cargo run --release -p tools --features peers --bin kernel_report -- {{ARGS}}
 
 # Mutation testing of the engine's ops and the optimizers (686 mutants; hours: run it in the
 # background). Installs cargo-mutants if it is missing; SHARD picks one of 8 deterministic parts.

@@ -6,8 +6,9 @@
 //! one thread. `MATMUL_NUM_THREADS=2 cargo bench --bench matmul --features mm-threading`
 //! measures matrixmultiply's own threading instead (the feature would otherwise nest
 //! its threads inside our blocks). `just bench` runs both. A table with each figure as
-//! a fraction of the measured FMA peak is printed at the end. `kernel_report` (in the
-//! tensor crate's examples) compares every path and the peer libraries side by side.
+//! a fraction of the measured FMA peak is printed at the end. The `kernel_report` tool
+//! (`tools/`, `just kernel-report`) compares every path and the peer libraries side by
+//! side.
 
 use std::time::Instant;
 
@@ -15,8 +16,8 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use ndarray::Array2;
 use tensor::speed::gemm::{gemm, matrixmultiply};
 
-#[path = "support/peak.rs"]
-mod peak;
+use tools::operands::{operands, views, LAYOUTS};
+use tools::peak;
 
 /// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`.
 const VAE_SHAPES: [(usize, usize, usize); 5] = [
@@ -27,10 +28,6 @@ const VAE_SHAPES: [(usize, usize, usize); 5] = [
     (128, 400, 20),
 ];
 const SQUARES: [usize; 3] = [512, 1024, 2048];
-
-#[path = "support/operands.rs"]
-mod operands;
-use operands::{operands, views, LAYOUTS};
 
 fn bench_matmul(c: &mut Criterion) {
     let mut cases: Vec<(usize, usize, usize, &str)> = Vec::new();

@@ -3,8 +3,6 @@
 // Each test crate compiles this module and uses only some of it.
 #![allow(dead_code)]
 
-pub mod golden;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

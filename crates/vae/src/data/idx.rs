@@ -10,7 +10,7 @@
 //! ```
 //! A file that starts with the gzip magic `1f 8b` is decompressed first. Every way a
 //! file can be wrong is an [`Error`] naming the file and the problem, found before any
-//! memory is reserved on the header's word alone (tests/fuzz_inputs.rs tries thousands
+//! memory is reserved on the header's word alone (crates/vae/tests/fuzz_inputs.rs tries thousands
 //! of damaged files).
 
 use std::fs::File;

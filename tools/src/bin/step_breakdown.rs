@@ -1,7 +1,7 @@
 //! Where one training step's time goes: forward, backward and Adam, timed separately,
 //! and the step's graph as the tape records it.
 //!
-//! `cargo run --release -p vae --example step_breakdown -- 128` (the batch size; 128 by default).
+//! `cargo run --release -p tools --bin step_breakdown -- 128` (the batch size; 128 by default).
 
 use std::time::Instant;
 

@@ -7,8 +7,8 @@ Within one process a shape's speed can depend on where the earlier shapes left t
 allocations, so a fixed order can make one build look slow on a shape for a whole run; a
 new random order per process spreads that luck over both builds.
 
-    cp target/release/examples/kernel_report target/kr_before   # build A, then rebuild B
-    python3 benches/kernel_ab.py target/kr_before,target/release/examples/kernel_report 7 \\
+    cp target/release/kernel_report target/kr_before   # build A, then rebuild B
+    python3 tools/kernel_ab.py target/kr_before,target/release/kernel_report 7 \\
         ours-avx2,ours-avx512 128x784x400,128x400x20,20x200x200
 
 With a fifth argument `paired`, it prints instead, for each shape and layout, the median

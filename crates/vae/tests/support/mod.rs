@@ -1,6 +1,9 @@
-//! Reading the golden fixtures made with PyTorch (tests/fixtures/README in the shared
-//! fixtures describes them): every file with a given prefix, its model, and the
+//! Reading the golden fixtures made with PyTorch (`tests/fixtures/README.md` at the
+//! repository's root describes them): every file with a given prefix, its model, and the
 //! comparison every golden test makes.
+
+// Each test crate compiles this module and uses only some of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +11,10 @@ use tensor::Tensor;
 use vae::io::tensor_file::TensorFile;
 use vae::{Activation, ModelConfig, Vae};
 
-/// Every `tests/fixtures/{prefix}*.safetensors`, sorted: a new file is a new case.
+/// Every `tests/fixtures/{prefix}*.safetensors` (at the repository's root, beside the
+/// script that made them), sorted: a new file is a new case.
 pub fn fixtures(prefix: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/fixtures exists")
         .flatten()

@@ -2,7 +2,7 @@
 comparison column in BENCHMARKS.md. Optional: nothing in the project needs Python.
 
     pip install numpy threadpoolctl
-    OPENBLAS_NUM_THREADS=2 python3 benches/openblas_compare.py
+    OPENBLAS_NUM_THREADS=2 python3 tools/openblas_compare.py
 
 It prints which OpenBLAS kernels numpy loaded (threadpoolctl), then for every shape and
 layout the median GFLOP/s of 7 timings of about 20 ms each, after 0.3 s of warm-up, with

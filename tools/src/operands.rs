@@ -1,5 +1,5 @@
 //! The operands of the matmul benchmarks, in the three layouts backprop uses (shared by
-//! `benches/matmul.rs` and `crates/tensor/examples/kernel_report.rs`).
+//! `benches/matmul.rs` and the `kernel_report` tool).
 
 use ndarray::{Array2, ArrayView2};
 
@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 /// (forward of a linear layer), `tn` A stored `[k,m]` read as Aᵀ (weight gradients).
 pub const LAYOUTS: [&str; 3] = ["nn", "nt", "tn"];
 
+/// Deterministic `A` and `B` of an `m×k · k×n` product, stored as `layout` says.
 pub fn operands(m: usize, k: usize, n: usize, layout: &str) -> (Array2<f32>, Array2<f32>) {
     let a = if layout == "tn" { (k, m) } else { (m, k) };
     let b = if layout == "nt" { (n, k) } else { (k, n) };
@@ -17,6 +18,7 @@ pub fn operands(m: usize, k: usize, n: usize, layout: &str) -> (Array2<f32>, Arr
     )
 }
 
+/// The views of `A` and `B` that `layout` multiplies: transposed where it stores them so.
 pub fn views<'a>(
     a: &'a Array2<f32>,
     b: &'a Array2<f32>,

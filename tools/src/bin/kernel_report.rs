@@ -1,8 +1,8 @@
 //! How fast is our matrix multiply on this machine, against the FMA peak and its peers?
 //!
 //! ```sh
-//! cargo run --release -p tensor --example kernel_report            # a table
-//! cargo run --release -p tensor --example kernel_report -- --json  # one JSON object per line
+//! cargo run --release -p tools --features peers --bin kernel_report            # a table
+//! cargo run --release -p tools --features peers --bin kernel_report -- --json  # JSON lines
 //! ```
 //!
 //! It probes the peak (256- and 512-bit FMAs), then times each shape and layout with every
@@ -17,7 +17,8 @@
 //! The implementations: ours on each path this CPU runs (`avx512`, `avx512-12x32`,
 //! `avx512-6x64`, `avx2`, `portable`),
 //! matrixmultiply on one thread and split over the pool as our previous kernel did, and
-//! the `gemm` crate 0.19 built with its AVX-512 kernels (`x86-v4`), with rayon threads.
+//! with `--features peers` the `gemm` crate 0.19 built with its AVX-512 kernels
+//! (`x86-v4`), with rayon threads (without the feature the report says it is missing).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -26,13 +27,8 @@ use ndarray::{Array2, ArrayView2};
 use tensor::speed::gemm::matrixmultiply::{gemm_matrixmultiply, gemm_with_plan, Plan};
 use tensor::speed::gemm::{gemm_blocked, Blocking, Path};
 
-#[path = "../../../benches/support/peak.rs"]
-#[allow(dead_code)] // the benches use the rest of it
-mod peak;
-
-#[path = "../../../benches/support/operands.rs"]
-mod operands;
-use operands::{operands, views, LAYOUTS};
+use tools::operands::{operands, views, LAYOUTS};
+use tools::peak;
 
 /// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`, and which group it belongs to.
 const SHAPES: [(&str, usize, usize, usize); 11] = [
@@ -80,12 +76,18 @@ impl Impl {
                 gemm_with_plan(1.0, a, b, 0.0, c.view_mut(), Plan { axis: 0, blocks: 1 })
             }
             Impl::MatrixMultiplySplit => gemm_matrixmultiply(1.0, a, b, 0.0, c.view_mut()),
+            #[cfg(feature = "peers")]
             Impl::GemmCrate => gemm_crate(a, b, c, threads),
+            #[cfg(not(feature = "peers"))]
+            Impl::GemmCrate => {
+                unreachable!("the gemm crate is only listed with --features peers: {threads}")
+            }
         }
     }
 }
 
 /// The `gemm` crate's `dst ← alpha·dst + beta·lhs·rhs` with our views' strides.
+#[cfg(feature = "peers")]
 fn gemm_crate(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, c: &mut Array2<f32>, threads: usize) {
     let ((m, k), n) = (a.dim(), b.ncols());
     let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
@@ -257,11 +259,12 @@ fn main() {
         .filter(|&p| p != Path::MatrixMultiply)
         .map(Impl::Ours)
         .collect();
-    impls.extend([
-        Impl::MatrixMultiply1,
-        Impl::MatrixMultiplySplit,
-        Impl::GemmCrate,
-    ]);
+    impls.extend([Impl::MatrixMultiply1, Impl::MatrixMultiplySplit]);
+    if cfg!(feature = "peers") {
+        impls.push(Impl::GemmCrate);
+    } else if !opts.json {
+        say!("(the gemm crate is not in this build: add --features peers to compare with it)");
+    }
     if let Some(only) = &opts.only {
         impls.retain(|i| only.contains(&i.name()));
         if impls.is_empty() {

@@ -3,8 +3,8 @@
 //! this machine: the FMA peak (flat) and the memory bandwidth (sloped).
 //!
 //! ```sh
-//! cargo run --release -p tensor --example kernel_report -- --json > target/kernel_report.jsonl
-//! cargo run --release --example roofline -- target/kernel_report.jsonl target/roofline
+//! cargo run --release -p tools --features peers --bin kernel_report -- --json > target/kernel_report.jsonl
+//! cargo run --release -p tools --bin roofline -- target/kernel_report.jsonl target/roofline
 //! ```
 //!
 //! writes `target/roofline.svg` and `.png` (`just bench` does both). A dot far below the

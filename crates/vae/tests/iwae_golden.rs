@@ -1,10 +1,10 @@
-//! The IWAE bound against PyTorch: every `iwae_golden_*.safetensors` in tests/fixtures/
+//! The IWAE bound against PyTorch: every `iwae_golden_*.safetensors` in the root's tests/fixtures/
 //! holds a model, a batch `x`, the noise `eps [K, batch, latent]`, and PyTorch's float64
 //! loss, log-weights and parameter gradients. Ours must agree to 1e-9 relative.
 
 mod support;
 
-use support::golden::{assert_matches, fixtures, meta, model};
+use support::{assert_matches, fixtures, meta, model};
 use tensor::{Tape, Tensor};
 use vae::io::tensor_file::TensorFile;
 use vae::objective::iwae::iwae;

@@ -6,7 +6,7 @@
 //! exactly the original contents. Never a panic, never different numbers.
 //!
 //! The default run tries a few hundred damaged files of each kind; `just fuzz` (or
-//! `PROPTEST_CASES=20000 cargo test --release --test fuzz_inputs`) tries many more.
+//! `PROPTEST_CASES=20000 cargo test --release -p vae --test fuzz_inputs`) tries many more.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,6 +1,8 @@
-//! Properties of the parallel matmul kernel: it equals the textbook triple loop for
-//! random shapes, strides and transposes; f32 and f64 agree within f32 rounding; and
-//! results are bit-identical run to run and whatever the split.
+//! Properties of the matrix product the ops call (`speed::gemm::gemm` and `matmul`, on
+//! the default path): it equals the textbook triple loop for random shapes, strides and
+//! transposes, with α and β; f32 and f64 agree within f32 rounding; and results are
+//! bit-identical run to run and whatever the split of the matrixmultiply path, whose
+//! choice of split is checked too. (`gemm.rs` checks every path against matrixmultiply.)
 
 use ndarray::{s, Array2, ArrayView2};
 use proptest::prelude::*;

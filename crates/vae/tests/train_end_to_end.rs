@@ -13,7 +13,7 @@ use vae::train::settings::Settings;
 use vae::Error;
 
 fn small_data() -> TrainData {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/mnist");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist");
     let (train, test) = load_folder(&dir).expect("bundled MNIST");
     assert_eq!(
         (train.len(), test.len(), train.pixels()),

@@ -1,11 +1,11 @@
-//! The VAE against PyTorch: every `vae_golden_*.safetensors` in tests/fixtures/ holds a
+//! The VAE against PyTorch: every `vae_golden_*.safetensors` in the root's tests/fixtures/ holds a
 //! model (configuration in its metadata, parameters under their checkpoint names), an
 //! input batch `x`, the noise `eps`, and PyTorch's float64 forward values and parameter
 //! gradients. Ours must agree to 1e-9 relative. A new file is a new case, no code change.
 
 mod support;
 
-use support::golden::{assert_matches, fixtures, meta, model};
+use support::{assert_matches, fixtures, meta, model};
 use tensor::{Tape, Tensor};
 use vae::io::tensor_file::TensorFile;
 use vae::objective::loss::elbo;
