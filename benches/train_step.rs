@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
-use vae::data::dataset::Pixels;
+use vae::data::batch::Pixels;
 use vae::data::idx_folder::load_folder;
 use vae::model::vae::normal_noise;
 use vae::objective::loss::Objective;

@@ -131,22 +131,15 @@ where
     check_with(inputs, f, &Config::default())
 }
 
-/// Checks `f`'s gradients at `inputs` with the given settings.
+/// Checks `f`'s gradients at `inputs` with the given settings: the analytic gradient of
+/// `L = Σ w ⊙ f(x)`, then every element or random directions by central differences.
 pub fn check_with<F>(inputs: &[Tensor<f64>], f: F, config: &Config) -> Report
 where
     F: for<'t> Fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
 {
     let mut rng = StdRng::seed_from_u64(config.seed);
-
-    // Analytic: one reverse sweep seeded with the weights.
-    let tape = Tape::new();
-    let vars: Vec<_> = inputs.iter().map(|x| tape.param(x)).collect();
-    let out = f(&tape, &vars);
-    let weights = Tensor::from_shape_fn(out.value().raw_dim(), |_| rng.gen_range(-1.0..1.0));
-    let mut grads = tape.backward_with(out, weights.clone());
-    let analytic: Vec<Tensor<f64>> = vars.iter().map(|&v| grads.wrt(v)).collect();
-
-    // Numeric: L = Σ w ⊙ f(x), evaluated without recording derivatives.
+    let (analytic, weights) = analytic_gradients(inputs, &f, &mut rng);
+    // The numeric side: L = Σ w ⊙ f(x), evaluated without recording derivatives.
     let loss = |xs: &[Tensor<f64>]| -> f64 {
         let tape = Tape::no_grad();
         let vars: Vec<_> = xs.iter().map(|x| tape.constant(x)).collect();
@@ -167,6 +160,8 @@ where
         probes: 0,
         failures: 0,
     };
+    // A failure is `|a − n| > atol + rtol·|n|` (or NaN); the worst probe is the one with
+    // the largest ratio of its error to its tolerance.
     let mut worst_excess = f64::NEG_INFINITY;
     let mut record = |probe: Probe, a: f64, n: f64| {
         let abs = (a - n).abs();
@@ -190,56 +185,96 @@ where
     };
 
     let total: usize = inputs.iter().map(|x| x.len()).sum();
-    let mut xs = inputs.to_vec();
-    let h = config.h;
     if total <= config.max_full {
-        for i in 0..xs.len() {
-            let shape = xs[i].shape().to_vec();
-            for flat in 0..xs[i].len() {
-                let index = unravel(flat, &shape);
-                let original = xs[i][IxDyn(&index)];
-                xs[i][IxDyn(&index)] = original + h;
-                let plus = loss(&xs);
-                xs[i][IxDyn(&index)] = original - h;
-                let minus = loss(&xs);
-                xs[i][IxDyn(&index)] = original;
-                let numeric = (plus - minus) / (2.0 * h);
-                record(
-                    Probe::Element {
-                        input: i,
-                        index: index.clone(),
-                    },
-                    analytic[i][IxDyn(&index)],
-                    numeric,
-                );
-            }
-        }
+        every_element(inputs, &analytic, loss, config.h, &mut record);
     } else {
-        for d in 0..config.directions {
-            let mut v: Vec<Tensor<f64>> = inputs
-                .iter()
-                .map(|x| x.mapv(|_| rng.gen_range(-1.0..1.0)))
-                .collect();
-            let norm = v
-                .iter()
-                .flat_map(|t| t.iter())
-                .map(|e| e * e)
-                .sum::<f64>()
-                .sqrt();
-            v.iter_mut().for_each(|t| *t /= norm);
-            let shifted = |sign: f64| -> Vec<Tensor<f64>> {
-                inputs
-                    .iter()
-                    .zip(&v)
-                    .map(|(x, v)| x + &(v * (sign * h)))
-                    .collect()
-            };
-            let numeric = (loss(&shifted(1.0)) - loss(&shifted(-1.0))) / (2.0 * h);
-            let analytic: f64 = analytic.iter().zip(&v).map(|(g, v)| (g * v).sum()).sum();
-            record(Probe::Direction(d), analytic, numeric);
-        }
+        let (h, n) = (config.h, config.directions);
+        random_directions(inputs, &analytic, loss, h, n, &mut rng, &mut record);
     }
     report
+}
+
+/// The analytic side: one reverse sweep of `f` at `inputs` seeded with random weights `w`
+/// of its output's shape, so `∇L` of `L = Σ w ⊙ f(x)`. Returns it and the weights.
+fn analytic_gradients<F>(
+    inputs: &[Tensor<f64>],
+    f: &F,
+    rng: &mut StdRng,
+) -> (Vec<Tensor<f64>>, Tensor<f64>)
+where
+    F: for<'t> Fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    let tape = Tape::new();
+    let vars: Vec<_> = inputs.iter().map(|x| tape.param(x)).collect();
+    let out = f(&tape, &vars);
+    let weights = Tensor::from_shape_fn(out.value().raw_dim(), |_| rng.gen_range(-1.0..1.0));
+    let mut grads = tape.backward_with(out, weights.clone());
+    (vars.iter().map(|&v| grads.wrt(v)).collect(), weights)
+}
+
+/// `∂L/∂xⱼ ≈ (L(x + h·eⱼ) − L(x − h·eⱼ)) / 2h` for every element of every input.
+fn every_element(
+    inputs: &[Tensor<f64>],
+    analytic: &[Tensor<f64>],
+    loss: impl Fn(&[Tensor<f64>]) -> f64,
+    h: f64,
+    record: &mut impl FnMut(Probe, f64, f64),
+) {
+    let mut xs = inputs.to_vec();
+    for i in 0..xs.len() {
+        let shape = xs[i].shape().to_vec();
+        for flat in 0..xs[i].len() {
+            let index = unravel(flat, &shape);
+            let original = xs[i][IxDyn(&index)];
+            xs[i][IxDyn(&index)] = original + h;
+            let plus = loss(&xs);
+            xs[i][IxDyn(&index)] = original - h;
+            let minus = loss(&xs);
+            xs[i][IxDyn(&index)] = original;
+            let analytic = analytic[i][IxDyn(&index)];
+            record(
+                Probe::Element { input: i, index },
+                analytic,
+                (plus - minus) / (2.0 * h),
+            );
+        }
+    }
+}
+
+/// `⟨∇L, v⟩ ≈ (L(x + h·v) − L(x − h·v)) / 2h` along `n` random unit vectors `v` over all
+/// the inputs at once.
+fn random_directions(
+    inputs: &[Tensor<f64>],
+    analytic: &[Tensor<f64>],
+    loss: impl Fn(&[Tensor<f64>]) -> f64,
+    h: f64,
+    n: usize,
+    rng: &mut StdRng,
+    record: &mut impl FnMut(Probe, f64, f64),
+) {
+    for d in 0..n {
+        let mut v: Vec<Tensor<f64>> = inputs
+            .iter()
+            .map(|x| x.mapv(|_| rng.gen_range(-1.0..1.0)))
+            .collect();
+        let norm = v
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|e| e * e)
+            .sum::<f64>()
+            .sqrt();
+        v.iter_mut().for_each(|t| *t /= norm);
+        let shifted = |sign: f64| -> Vec<Tensor<f64>> {
+            inputs
+                .iter()
+                .zip(&v)
+                .map(|(x, v)| x + &(v * (sign * h)))
+                .collect()
+        };
+        let numeric = (loss(&shifted(1.0)) - loss(&shifted(-1.0))) / (2.0 * h);
+        let analytic: f64 = analytic.iter().zip(&v).map(|(g, v)| (g * v).sum()).sum();
+        record(Probe::Direction(d), analytic, numeric);
+    }
 }
 
 /// How many cases a property test should run: `PROPTEST_CASES` when set (`just

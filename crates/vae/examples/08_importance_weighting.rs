@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use vae::data::dataset::Pixels;
+use vae::data::batch::Pixels;
 use vae::data::idx_folder::load_folder;
 use vae::objective::eval::iw_nll;
 use vae::train::fingerprint::TrainData;

@@ -69,7 +69,11 @@ impl fmt::Display for Error {
             Error::Invalid { path, problem } => write!(f, "{}: {problem}", path.display()),
             Error::Config { setting, problem } => write!(f, "{setting}: {problem}"),
             Error::NonFinite { epoch, step } => {
-                write!(f, "the loss became non-finite in epoch {epoch}, step {step}; try a lower learning rate")
+                write!(
+                    f,
+                    "the loss became non-finite in epoch {epoch}, step {step}; try a lower \
+                    learning rate"
+                )
             }
         }
     }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use vae::data::idx_folder::load_folder;
 use vae::model::checkpoint::load_model;
-use vae::run::lifecycle::{run, RunOptions, Start};
+use vae::run::lifecycle::run;
+use vae::run::start::{RunOptions, Start};
 use vae::train::fingerprint::TrainData;
 use vae::train::metrics::EpochMetrics;
 use vae::train::settings::Settings;

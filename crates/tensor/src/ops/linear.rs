@@ -30,7 +30,8 @@ impl<'t, T: Float> Var<'t, T> {
             let (x2, w2) = (as_matrix("linear", &x), as_matrix("linear", &wv));
             assert!(
                 x2.ncols() == w2.ncols() && bv.shape() == [w2.nrows()],
-                "linear: shapes do not fit: x {:?}, w {:?}, b {:?} (want x [batch, in], w [out, in], b [out])",
+                "linear: shapes do not fit: x {:?}, w {:?}, b {:?} (want x [batch, in], w [out, \
+                    in], b [out])",
                 x.shape(),
                 wv.shape(),
                 bv.shape()

@@ -169,7 +169,8 @@ impl<T: Float> Tape<T> {
         for (i, input) in inputs.iter().enumerate() {
             assert!(
                 std::ptr::eq(input.tape, self),
-                "{name}: input {i} (%{}) belongs to another tape; every operand of an op must be on one tape",
+                "{name}: input {i} (%{}) belongs to another tape; every operand of an op must be \
+                    on one tape",
                 input.id
             );
         }
@@ -240,7 +241,8 @@ impl<T: Float> Tape<T> {
         for id in (0..=out).rev() {
             let node = &nodes[id];
             let Some(rule) = &node.backward else { continue }; // a leaf keeps its gradient
-            let Some(dy) = grads[id].take() else { continue }; // not on a path to the output; take() frees it
+                                                               // Not on a path to the output: nothing to pass on (and take() frees it).
+            let Some(dy) = grads[id].take() else { continue };
             let inputs: Vec<&Tensor<T>> = node.parents.iter().map(|&p| &nodes[p].value).collect();
             let needs: Vec<bool> = node
                 .parents

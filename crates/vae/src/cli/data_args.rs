@@ -107,7 +107,8 @@ impl DataArgs {
             return Err(Error::invalid(
                 checkpoint,
                 format!(
-                    "the model takes {input_dim} pixels per image, the images in {} have {}×{} = {}",
+                    "the model takes {input_dim} pixels per image, the images in {} have {}×{} = \
+                        {}",
                     path.display(),
                     set.rows,
                     set.cols,
@@ -125,7 +126,8 @@ pub(super) fn load_checkpoint(path: &Path) -> Result<Checkpoint<f32>> {
     let checkpoint = load_model::<f32>(path)?;
     if checkpoint.verification == Verification::Unverified {
         eprintln!(
-            "note: {} records no SHA-256 digests (made elsewhere?): its contents could not be verified",
+            "note: {} records no SHA-256 digests (made elsewhere?): its contents could not be \
+                verified",
             path.display()
         );
     }

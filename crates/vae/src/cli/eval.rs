@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::data_args::{load_checkpoint, DataArgs, WhichSet};
-use crate::data::dataset::Pixels;
+use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
 use crate::model::checkpoint::Checkpoint;
 use crate::objective::eval;
@@ -63,20 +63,26 @@ impl EvalArgs {
         };
         let pixels = Pixels::Scaled;
         let iw = match (args.iw_samples, args.iw_images) {
-        (Some(0), _) => return Err(Error::config("--iw-samples", "must be at least 1")),
-        (Some(k), _) if k > MAX_IW_SAMPLES => {
-            return Err(Error::config(
-                "--iw-samples",
-                format!("{k} is more than {MAX_IW_SAMPLES} samples per image (5000 is the standard estimate)"),
-            ))
-        }
-        (_, Some(0)) => return Err(Error::config("--iw-images", "must be at least 1")),
-        (None, Some(_)) => {
-            return Err(Error::config("--iw-images", "is only used with --iw-samples"))
-        }
-        (Some(k), images) => Some((k, images.unwrap_or(test.len()).min(test.len()))),
-        (None, None) => None,
-    };
+            (Some(0), _) => return Err(Error::config("--iw-samples", "must be at least 1")),
+            (Some(k), _) if k > MAX_IW_SAMPLES => {
+                return Err(Error::config(
+                    "--iw-samples",
+                    format!(
+                        "{k} is more than {MAX_IW_SAMPLES} samples per image (5000 is the \
+                    standard estimate)"
+                    ),
+                ))
+            }
+            (_, Some(0)) => return Err(Error::config("--iw-images", "must be at least 1")),
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "--iw-images",
+                    "is only used with --iw-samples",
+                ))
+            }
+            (Some(k), images) => Some((k, images.unwrap_or(test.len()).min(test.len()))),
+            (None, None) => None,
+        };
         let mut rng = epoch_rng(args.common.seed, usize::MAX);
         let scores = eval::elbo_scores(&model, &test, beta, pixels, 1000, &mut rng);
         let active = eval::active_units(&model, &test, pixels, &mut rng);

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use super::eval::MAX_IW_SAMPLES;
-use crate::data::dataset::Pixels;
+use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
 use crate::objective::eval::iw_bounds;
 use crate::outputs::exports::write_scores;

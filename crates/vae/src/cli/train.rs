@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
 use crate::run::folder::RunFolder;
-use crate::run::lifecycle as run;
-use crate::run::lifecycle::{RunOptions, Start, KEEP_CHECKPOINTS};
+use crate::run::lifecycle::run;
+use crate::run::start::{RunOptions, Start, KEEP_CHECKPOINTS};
 use crate::run::state;
 use crate::train::fingerprint::TrainData;
 use crate::train::settings::Settings;
@@ -175,7 +175,7 @@ impl TrainArgs {
             progress: !self.quiet,
             given: Some(given.clone()),
         };
-        let history = run::run(&settings, &data, &options)?;
+        let history = run(&settings, &data, &options)?;
         if let (Some(last), false) = (history.last(), self.quiet) {
             let held_out = match (last.test_loss, last.valid_loss) {
                 (Some(l), _) => format!("final test loss {l:.2} nats per image; "),

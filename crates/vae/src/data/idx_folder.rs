@@ -123,7 +123,7 @@ pub fn verify_checksums(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::dataset::Pixels;
+    use crate::data::batch::Pixels;
     use crate::data::idx::encode;
     use rand::SeedableRng;
 

@@ -89,6 +89,35 @@ fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Resul
             ),
         ));
     }
+    let files = image_files(dir, names)?;
+    // Decoding is most of the time: one image per task, in the folder's order.
+    let decoded: Vec<Pixels> = files
+        .par_iter()
+        .map(|(path, _)| decode(path, size))
+        .collect::<Result<_>>()?;
+    let (rows, cols) = decoded[0].size;
+    if let Some(i) = decoded.iter().position(|d| d.size != (rows, cols)) {
+        let (r, c) = decoded[i].size;
+        return Err(Error::invalid(
+            dir,
+            format!(
+                "images of different sizes: {} is {rows}×{cols} but {} is {r}×{c}; \
+                 give --image-size HxW to resize them all",
+                files[0].0.display(),
+                files[i].0.display()
+            ),
+        ));
+    }
+    let labels = (!names.is_empty()).then(|| files.iter().map(|(_, l)| l.unwrap_or(0)).collect());
+    let mut set = Dataset::new(stacked(&decoded), labels, rows, cols);
+    set.label_names = names.to_vec();
+    Ok(set)
+}
+
+/// The images of a set's folder, in order, each with its label: those of each label's
+/// subfolder when there are `names`, else those of the folder itself. Other files are
+/// skipped with a note; an image beside label subfolders, or no image, is an error.
+fn image_files(dir: &Path, names: &[String]) -> Result<Vec<(PathBuf, Option<u8>)>> {
     let mut files: Vec<(PathBuf, Option<u8>)> = Vec::new();
     let mut skipped = Vec::new();
     let own = entries(dir)?;
@@ -99,7 +128,8 @@ fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Resul
         if let Some(stray) = own_images.first() {
             return Err(Error::invalid(
                 stray,
-                "this folder has label subfolders, but this image is beside them: move it into one",
+                "this folder has label subfolders, but this image is beside them: move it \
+                 into one",
             ));
         }
         for (label, name) in names.iter().enumerate() {
@@ -128,25 +158,13 @@ fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Resul
     if files.is_empty() {
         return Err(Error::invalid(dir, "holds no PNG or JPEG images"));
     }
-    // Decoding is most of the time: one image per task, in the folder's order.
-    let decoded: Vec<Pixels> = files
-        .par_iter()
-        .map(|(path, _)| decode(path, size))
-        .collect::<Result<_>>()?;
-    let (rows, cols) = decoded[0].size;
-    if let Some(i) = decoded.iter().position(|d| d.size != (rows, cols)) {
-        let (r, c) = decoded[i].size;
-        return Err(Error::invalid(
-            dir,
-            format!(
-                "images of different sizes: {} is {rows}×{cols} but {} is {r}×{c}; \
-                 give --image-size HxW to resize them all",
-                files[0].0.display(),
-                files[i].0.display()
-            ),
-        ));
-    }
-    let images = if decoded
+    Ok(files)
+}
+
+/// Decoded images of one size, one after another: bytes when every one is 8-bit, floats
+/// otherwise (so no precision is lost).
+fn stacked(decoded: &[Pixels]) -> Intensities {
+    if decoded
         .iter()
         .all(|d| matches!(d.values, Intensities::Bytes(_)))
     {
@@ -164,11 +182,7 @@ fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Resul
                 .flat_map(|d| (0..d.values.len()).map(|i| d.values.get(i)))
                 .collect(),
         )
-    };
-    let labels = (!names.is_empty()).then(|| files.iter().map(|(_, l)| l.unwrap_or(0)).collect());
-    let mut set = Dataset::new(images, labels, rows, cols);
-    set.label_names = names.to_vec();
-    Ok(set)
+    }
 }
 
 fn bytes(values: &Intensities) -> &[u8] {

@@ -31,7 +31,8 @@ pub fn load_data(path: &Path, image_size: Option<(usize, usize)>) -> Result<Load
             return Err(Error::config(
                 "--image-size",
                 format!(
-                    "{h}x{w}, but the IDX files in {} hold {}×{} images (IDX images are not resized)",
+                    "{h}x{w}, but the IDX files in {} hold {}×{} images (IDX images are not \
+                        resized)",
                     path.display(),
                     train.rows,
                     train.cols

@@ -9,7 +9,8 @@ use std::borrow::Cow;
 
 use rand::Rng;
 
-use crate::data::dataset::{shuffled, Dataset};
+use crate::data::batch::shuffled;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 
 /// The training images left after the limit, and the validation set held out of them.
@@ -38,7 +39,11 @@ pub fn split<'a, R: Rng>(
     if held == 0 || held == n {
         return Err(Error::config(
             "--valid-fraction",
-            format!("{valid_fraction} of {n} images leaves {held} to validate on and {} to train on; both need at least one", n - held),
+            format!(
+                "{valid_fraction} of {n} images leaves {held} to validate on and {} to train \
+                on; both need at least one",
+                n - held
+            ),
         ));
     }
     let order = shuffled(n, rng);

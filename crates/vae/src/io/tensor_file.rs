@@ -85,11 +85,19 @@ impl<T: Float> TensorFile<T> {
                 Some(recorded) if *recorded == actual => Ok(()),
                 Some(recorded) => Err(Error::invalid(
                     path,
-                    format!("{} does not match its SHA-256 (recorded {recorded}, computed {actual}): the file is damaged", describe(what)),
+                    format!(
+                        "{} does not match its SHA-256 (recorded {recorded}, computed \
+                        {actual}): the file is damaged",
+                        describe(what)
+                    ),
                 )),
                 None => Err(Error::invalid(
                     path,
-                    format!("{} has no recorded SHA-256 while the rest of the file has: the file was altered", describe(what)),
+                    format!(
+                        "{} has no recorded SHA-256 while the rest of the file has: the file \
+                        was altered",
+                        describe(what)
+                    ),
                 )),
             }
         };
@@ -127,7 +135,10 @@ impl<T: Float> TensorFile<T> {
         {
             return Err(Error::invalid(
                 path,
-                format!("a SHA-256 is recorded for tensor '{orphan}', which the file lacks: the file was altered"),
+                format!(
+                    "a SHA-256 is recorded for tensor '{orphan}', which the file lacks: the \
+                    file was altered"
+                ),
             ));
         }
         Ok((TensorFile { tensors, metadata }, verification))

@@ -17,7 +17,8 @@ use ndarray::Axis;
 use rand::rngs::StdRng;
 use tensor::Tape;
 
-use crate::data::dataset::{Dataset, Pixels};
+use crate::data::batch::Pixels;
+use crate::data::dataset::Dataset;
 use crate::model::vae::{normal_noise, Vae};
 use crate::objective::iwae;
 use crate::objective::loss::elbo as elbo_terms;

@@ -163,6 +163,10 @@ mod tests {
         let order = write_scores(&path, &[80.0, 120.5, 95.0], &data(true)).unwrap();
         assert_eq!(order, vec![1, 2, 0]);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, "rank,image,label,nll\n1,1,plain,120.5\n2,2,\"with, comma\",95\n3,0,\"with, comma\",80\n");
+        assert_eq!(
+            text,
+            "rank,image,label,nll\n1,1,plain,120.5\n2,2,\"with, \
+            comma\",95\n3,0,\"with, comma\",80\n"
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use ndarray::{Array1, Array2, Axis};
 
-use crate::data::dataset::{Dataset, Pixels};
+use crate::data::batch::Pixels;
+use crate::data::dataset::Dataset;
 use crate::error::Result;
 use crate::model::vae::Vae;
 use crate::outputs::plots::{self, LatentMap};

@@ -6,7 +6,8 @@ use std::path::Path;
 use ndarray::Array2;
 use rand::rngs::StdRng;
 
-use crate::data::dataset::{Dataset, Pixels};
+use crate::data::batch::Pixels;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::vae::{normal_noise, Vae};
 use crate::outputs::images::write_grid;

@@ -175,7 +175,8 @@ impl RunFolder {
             Ok(()) => Ok(file),
             Err(fs::TryLockError::WouldBlock) => Err(Error::invalid(
                 &self.dir,
-                "another vae process is writing this run folder; wait for it or choose another --out",
+                "another vae process is writing this run folder; wait for it or choose another \
+                    --out",
             )),
             // A file system without locks (some network ones): go on unlocked.
             Err(fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {

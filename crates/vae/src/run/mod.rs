@@ -1,6 +1,7 @@
 //! A training run in its folder, crash-proof from start to end.
 //!
-//! - [`lifecycle`]: start, resume or replace a run, train its epochs, commit each one;
+//! - [`start`]: how a run starts: new, replacing the one there, or resumed;
+//! - [`lifecycle`]: a run's epochs, each committed in an order that survives a crash;
 //! - [`folder`]: the files a run writes, its lock and its housekeeping;
 //! - [`state`]: the one file `--resume` reads, written atomically after every epoch;
 //! - [`resume`]: what a resumed run may change, and what makes it another run;
@@ -12,4 +13,5 @@ pub mod lifecycle;
 pub mod outputs;
 pub mod report;
 pub mod resume;
+pub mod start;
 pub mod state;

@@ -47,9 +47,17 @@ fn render(folder: &RunFolder, record: &RunRecord) -> Result<String> {
         .model(record.data.image_size[0] * record.data.image_size[1])
         .map(|c| format!("{} {}", c.name(), c.activation))
         .unwrap_or_default();
+    let (name, model, data) = (
+        escape(&name),
+        escape(&model),
+        escape(&record.data.to_string()),
+    );
+    let (done, epochs) = (record.epochs_done, s.epochs);
     let mut page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>VAE run {}</title><style>{STYLE}</style></head>\n<body data-missing-images=\"unknown\">\n<h1>VAE run <code>{}</code></h1>\n<p>{} — epoch {} of {}; data: {}</p>\n",
-        escape(&name), escape(&name), escape(&model), record.epochs_done, s.epochs, escape(&record.data.to_string())
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>VAE run {name}</title><style>{STYLE}</style></head>\n\
+         <body data-missing-images=\"unknown\">\n<h1>VAE run <code>{name}</code></h1>\n\
+         <p>{model} — epoch {done} of {epochs}; data: {data}</p>\n"
     );
     if let Some(last) = record.history.last() {
         page += &format!("<p>Latest: {}</p>\n", escape(&last.summary(s.epochs)));
@@ -63,10 +71,25 @@ fn render(folder: &RunFolder, record: &RunRecord) -> Result<String> {
     let newest = |prefix: &str| newest_picture(folder, prefix);
     match (newest(EPOCH_PICTURES[0]), newest(EPOCH_PICTURES[1])) {
         (Some((e, samples)), Some((_, recon))) => {
-            page += &figure(&samples, &format!("New images, z ~ N(0, I), after epoch {e} (the same z every epoch)"));
-            page += &figure(&recon, &format!("Held-out images over their reconstructions, after epoch {e}"));
+            page += &figure(
+                &samples,
+                &format!(
+                    "New images, z ~ N(0, I), after epoch {e} (the \
+                same z every epoch)"
+                ),
+            );
+            page += &figure(
+                &recon,
+                &format!(
+                    "Held-out images over their reconstructions, after \
+                epoch {e}"
+                ),
+            );
         }
-        _ => page += "<p>No pictures yet: they are drawn every --pictures-every epochs and after the last.</p>\n",
+        _ => {
+            page += "<p>No pictures yet: they are drawn every --pictures-every epochs and after \
+            the last.</p>\n"
+        }
     }
     for (file, caption) in [
         (
@@ -134,7 +157,10 @@ fn metrics_table(history: &[EpochMetrics]) -> String {
         has(&|m| m.test_loss.is_some()),
         has(&|m| m.valid_loss.is_some()),
     );
-    let mut t = String::from("<div class=\"scroll\"><table>\n<tr><th>epoch</th><th>lr</th><th>train</th><th>recon</th><th>KL</th>");
+    let mut t = String::from(
+        "<div class=\"scroll\"><table>\n\
+         <tr><th>epoch</th><th>lr</th><th>train</th><th>recon</th><th>KL</th>",
+    );
     if test {
         t += "<th>test</th><th>recon</th><th>KL</th>";
     }

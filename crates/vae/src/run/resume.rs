@@ -70,8 +70,13 @@ impl Settings {
                 return Err(Error::config(
                     &flag,
                     format!(
-                        "the run in {} was trained with {flag} {}; this command gives {}. A resumed run keeps its architecture, objective, seed, batch size and data: continue it without {flag}, or start a new run (another --out, or --force to replace this one)",
-                        run.display(), show(old), show(value)
+                        "the run in {} was trained with {flag} {}; this command gives {}. A \
+                            resumed run keeps its architecture, objective, seed, batch size and \
+                            data: continue it without {flag}, or start a new run (another --out, \
+                            or --force to replace this one)",
+                        run.display(),
+                        show(old),
+                        show(value)
                     ),
                 ));
             }

@@ -103,7 +103,8 @@ pub fn load(path: &Path) -> Result<TrainingState> {
     if verification == Verification::Unverified {
         return Err(Error::invalid(
             path,
-            "records no SHA-256 digests, so it cannot be verified: it is not a training state written by this program",
+            "records no SHA-256 digests, so it cannot be verified: it is not a training state \
+                written by this program",
         ));
     }
     let format = file.meta(path, "format")?;

@@ -58,7 +58,8 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
     Err(Error::config(
         flag,
         format!(
-            "training {} ({:.3e} parameters) with batches of {batch} needs about {}; this machine has {} available",
+            "training {} ({:.3e} parameters) with batches of {batch} needs about {}; this machine \
+                has {} available",
             config.name(),
             model / 40.0,
             gigabytes(need),

@@ -36,20 +36,37 @@ impl Settings {
         let parts: Vec<&str> = self.lr_schedule.split(':').collect();
         let schedule = match parts.as_slice() {
             ["constant"] => Schedule::Constant,
-            ["step", every, gamma] => Schedule::Step { every: count(every)?, gamma: number(gamma)? },
-            ["exp", gamma] => Schedule::Exponential { gamma: number(gamma)? },
-            ["cosine", min_lr] => Schedule::Cosine { total: self.epochs.max(1) as u64, min_lr: number(min_lr)? },
-            ["iwae"] => Schedule::piecewise((0..8).map(|i| (3u64.pow(i), 1e-3 * 10f64.powf(-(i as f64) / 7.0)))),
+            ["step", every, gamma] => Schedule::Step {
+                every: count(every)?,
+                gamma: number(gamma)?,
+            },
+            ["exp", gamma] => Schedule::Exponential {
+                gamma: number(gamma)?,
+            },
+            ["cosine", min_lr] => Schedule::Cosine {
+                total: self.epochs.max(1) as u64,
+                min_lr: number(min_lr)?,
+            },
+            ["iwae"] => Schedule::piecewise(
+                (0..8).map(|i| (3u64.pow(i), 1e-3 * 10f64.powf(-(i as f64) / 7.0))),
+            ),
             ["piecewise", pieces] => Schedule::Piecewise(
                 pieces
                     .split(',')
                     .map(|piece| {
-                        let (epochs, lr) = piece.split_once('=').ok_or_else(|| bad("pieces are EPOCHS=LR, comma-separated"))?;
+                        let (epochs, lr) = piece
+                            .split_once('=')
+                            .ok_or_else(|| bad("pieces are EPOCHS=LR, comma-separated"))?;
                         Ok((count(epochs)?, number(lr)?))
                     })
                     .collect::<Result<_>>()?,
             ),
-            _ => return Err(bad("expected constant, step:EVERY:GAMMA, exp:GAMMA, cosine:MIN_LR, piecewise:E1=LR1,... or iwae")),
+            _ => {
+                return Err(bad(
+                    "expected constant, step:EVERY:GAMMA, exp:GAMMA, cosine:MIN_LR, \
+                piecewise:E1=LR1,... or iwae",
+                ))
+            }
         };
         Ok(if self.lr_warmup > 0 {
             schedule.with_warmup(self.lr_warmup as u64)

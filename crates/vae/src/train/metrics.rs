@@ -50,7 +50,8 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// β at the end of the epoch.
     pub beta: f64,
-    /// Latent units active on the held-out set (test, else validation, else training): Cov_x(E_q\[z_j\]) > 0.01 (Burda et al.).
+    /// Latent units active on the held-out set (test, else validation, else training):
+    /// Cov_x(E_q\[z_j\]) > 0.01 (Burda et al.).
     #[serde(default)]
     pub active_units: usize,
 }

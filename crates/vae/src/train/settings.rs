@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::dataset::Pixels;
+use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
 use crate::model::activation::Activation;
 use crate::model::config::ModelConfig;
@@ -124,7 +124,8 @@ impl Default for Settings {
 
 impl Settings {
     /// Checks every setting, naming the flag of the first one out of range. This is the
-    /// one place settings are validated; `vae train` and [`crate::run::lifecycle::run`] both call it.
+    /// one place settings are validated; `vae train` and [`crate::run::lifecycle::run`]
+    /// both call it.
     pub fn validate(&self) -> Result<()> {
         let positive = |flag: &str, v: f64| {
             if v > 0.0 && v.is_finite() {
@@ -157,10 +158,15 @@ impl Settings {
         match (self.objective, self.k) {
             (_, 0) => return Err(Error::config("--k", "must be at least 1")),
             (Objective::Elbo, k) if k > 1 => {
-                return Err(Error::config("--k", format!("{k} samples need --objective iwae (the ELBO draws one)")))
+                let problem = format!("{k} samples need --objective iwae (the ELBO draws one)");
+                return Err(Error::config("--k", problem));
             }
             (Objective::Iwae, _) if self.beta != 1.0 || self.kl_warmup > 0 => {
-                return Err(Error::config("--objective", "the IWAE bound has no KL term to weight: it takes neither --beta nor --kl-warmup"))
+                return Err(Error::config(
+                    "--objective",
+                    "the IWAE bound has no KL term to weight: it takes neither --beta nor \
+                     --kl-warmup",
+                ));
             }
             _ => {}
         }
@@ -209,14 +215,19 @@ impl Settings {
         {
             return Err(Error::config(
                 "--batch-size",
-                format!("a batch of {} images × {} samples of {input_dim} pixels is more than this machine can address", self.batch_size, self.k),
+                format!(
+                    "a batch of {} images × {} samples of {input_dim} pixels is more than \
+                    this machine can address",
+                    self.batch_size, self.k
+                ),
             ));
         }
         if config.checked_param_count().is_none_or(|n| n > addressable) {
             return Err(Error::config(
                 "--hidden",
                 format!(
-                    "a model with hidden sizes {:?} and latent size {} has more parameters than this machine can count",
+                    "a model with hidden sizes {:?} and latent size {} has more parameters than \
+                        this machine can count",
                     self.hidden, self.latent
                 ),
             ));

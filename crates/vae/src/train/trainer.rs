@@ -9,7 +9,8 @@ use optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
 use rand::rngs::StdRng;
 use tensor::{Tape, Tensor};
 
-use crate::data::dataset::shuffled;
+use crate::data::batch::shuffled;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::io::faults;
 use crate::model::vae::{normal_noise, Vae};
@@ -123,8 +124,9 @@ impl Trainer {
 }
 
 /// Trains one epoch (1-based `epoch`) over the training set in shuffled batches, then
-/// scores the model on the test set and the validation set, whichever there are. The random stream is [`epoch_rng`]`(seed, epoch)`, so an epoch draws
-/// the same numbers whether or not the run was resumed before it. A non-finite loss
+/// scores the model on the test set and the validation set, whichever there are. The
+/// random stream is [`epoch_rng`]`(seed, epoch)`, so an epoch draws the same numbers
+/// whether or not the run was resumed before it. A non-finite loss
 /// stops the epoch with [`Error::NonFinite`] before the parameters are updated with it.
 pub fn train_epoch(
     trainer: &mut Trainer,
@@ -133,22 +135,79 @@ pub fn train_epoch(
     epoch: usize,
     progress: bool,
 ) -> Result<EpochMetrics> {
+    let started = Instant::now();
+    let mut rng = epoch_rng(settings.seed, epoch);
+    let pass = training_pass(
+        trainer,
+        settings,
+        sets.train.as_ref(),
+        epoch,
+        progress,
+        &mut rng,
+    )?;
+    faults::point(&format!("epoch-{epoch}:trained")).map_err(faults::as_error)?;
+    // (Test first, then the active units, then validation: the order of the draws from
+    // the epoch's stream, which fixes the figures of runs made before validation sets.)
+    let score = |set, rng: &mut StdRng| {
+        let (beta, pixels) = (settings.beta, settings.pixels());
+        eval::elbo_scores(&trainer.model, set, beta, pixels, 1000, rng)
+    };
+    let test = sets.test.map(|test| score(test, &mut rng));
+    let held_out = sets.held_out();
+    let active_units = eval::active_units(&trainer.model, held_out, settings.pixels(), &mut rng);
+    let valid = sets.valid.as_ref().map(|valid| score(valid, &mut rng));
+    let seen = pass.seen as f64;
+    Ok(EpochMetrics {
+        epoch,
+        train_loss: pass.sums[0] / seen,
+        train_recon: pass.sums[1] / seen,
+        train_kl: pass.sums[2] / seen,
+        test_loss: test.map(|s| s.loss),
+        test_recon: test.map(|s| s.recon),
+        test_kl: test.map(|s| s.kl),
+        valid_loss: valid.map(|s| s.loss),
+        valid_recon: valid.map(|s| s.recon),
+        valid_kl: valid.map(|s| s.kl),
+        seconds: Some(started.elapsed().as_secs_f64()),
+        samples_per_sec: Some(seen / pass.seconds),
+        lr: trainer.optimizer.lr(),
+        beta: pass.beta,
+        active_units,
+    })
+}
+
+/// What one pass over the training set leaves: the sums of the loss and its two terms
+/// weighted by batch size, the images seen, the last step's β and the seconds it took.
+struct TrainingPass {
+    sums: [f64; 3],
+    seen: usize,
+    beta: f64,
+    seconds: f64,
+}
+
+/// The epoch's steps: the training set in shuffled batches, each drawn from `rng` (the
+/// order, the binarization, the noise). A non-finite loss stops it with the step named.
+fn training_pass(
+    trainer: &mut Trainer,
+    settings: &Settings,
+    train: &Dataset,
+    epoch: usize,
+    progress: bool,
+    rng: &mut StdRng,
+) -> Result<TrainingPass> {
     let schedule = settings.schedule()?;
-    let train = &*sets.train;
     trainer
         .optimizer
         .set_lr(schedule.lr(settings.lr, epoch as u64 - 1));
     let steps_per_epoch = train.len().div_ceil(settings.batch_size);
-    let mut rng = epoch_rng(settings.seed, epoch);
     let bar = progress_bar(progress, steps_per_epoch, epoch, settings.epochs);
     let started = Instant::now();
-    let order = shuffled(train.len(), &mut rng);
-    let (mut sum, mut seen) = ([0.0f64; 3], 0usize);
-    let mut beta = settings.beta;
+    let order = shuffled(train.len(), rng);
+    let (mut sums, mut seen, mut beta) = ([0.0f64; 3], 0usize, settings.beta);
     for (step, indices) in order.chunks(settings.batch_size).enumerate() {
         beta = settings.beta_at(epoch as f64 - 1.0 + (step + 1) as f64 / steps_per_epoch as f64);
-        let x = train.batch(indices, settings.pixels(), &mut rng).into_dyn();
-        let eps = normal_noise(indices.len() * settings.k, settings.latent, &mut rng);
+        let x = train.batch(indices, settings.pixels(), rng).into_dyn();
+        let eps = normal_noise(indices.len() * settings.k, settings.latent, rng);
         let eps = match settings.objective {
             Objective::Elbo => eps.into_dyn(),
             Objective::Iwae => eps
@@ -165,61 +224,28 @@ pub fn train_epoch(
             });
         }
         let n = indices.len() as f64;
-        sum = [
-            sum[0] + stats.loss * n,
-            sum[1] + stats.recon * n,
-            sum[2] + stats.kl * n,
+        sums = [
+            sums[0] + stats.loss * n,
+            sums[1] + stats.recon * n,
+            sums[2] + stats.kl * n,
         ];
         seen += indices.len();
         bar.inc(1);
         if step % 20 == 0 {
             let rate = seen as f64 / started.elapsed().as_secs_f64();
-            bar.set_message(format!("loss {:.2}  {rate:.0} img/s", sum[0] / seen as f64));
+            bar.set_message(format!(
+                "loss {:.2}  {rate:.0} img/s",
+                sums[0] / seen as f64
+            ));
         }
     }
-    let train_seconds = started.elapsed().as_secs_f64();
+    let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    faults::point(&format!("epoch-{epoch}:trained")).map_err(faults::as_error)?;
-    // (Test first, then the active units, then validation: the order of the draws from
-    // the epoch's stream, which fixes the figures of runs made before validation sets.)
-    let score = |set, rng: &mut StdRng| {
-        let s = eval::elbo_scores(
-            &trainer.model,
-            set,
-            settings.beta,
-            settings.pixels(),
-            1000,
-            rng,
-        );
-        (Some(s.loss), Some(s.recon), Some(s.kl))
-    };
-    let (test_loss, test_recon, test_kl) = match sets.test {
-        Some(test) => score(test, &mut rng),
-        None => (None, None, None),
-    };
-    let held_out = sets.held_out();
-    let active_units = eval::active_units(&trainer.model, held_out, settings.pixels(), &mut rng);
-    let (valid_loss, valid_recon, valid_kl) = match &sets.valid {
-        Some(valid) => score(valid, &mut rng),
-        None => (None, None, None),
-    };
-    let seen = seen as f64;
-    Ok(EpochMetrics {
-        epoch,
-        train_loss: sum[0] / seen,
-        train_recon: sum[1] / seen,
-        train_kl: sum[2] / seen,
-        test_loss,
-        test_recon,
-        test_kl,
-        valid_loss,
-        valid_recon,
-        valid_kl,
-        seconds: Some(started.elapsed().as_secs_f64()),
-        samples_per_sec: Some(seen / train_seconds),
-        lr: trainer.optimizer.lr(),
+    Ok(TrainingPass {
+        sums,
+        seen,
         beta,
-        active_units,
+        seconds,
     })
 }
 

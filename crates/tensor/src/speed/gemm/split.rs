@@ -13,7 +13,7 @@
 //!   both spans need most of a packed operand (a transposed `W` in `x·Wᵀ` when the spans
 //!   cross a block of rows).
 //!
-//! The choice is by an estimate in cycles of the slowest thread (as in `shape::cost`).
+//! The choice is by an estimate in cycles of the slowest thread (as in `cost::cost`).
 //! Measured on a Zen 4 against always packing into the shared buffer (kernel_report, 7
 //! processes of each build, shapes in a random order, 2 threads): 128×400×20 went from
 //! 76–79 to 99–112 GFLOP/s, 20×200×200 from 86–101 to 108–125, 20×784×200 `tn` on the
