@@ -8,7 +8,19 @@ use ndarray::{s, Array2, ArrayView2};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use tensor::speed::gemm::matrixmultiply::{gemm_with_plan, plan, Plan};
-use tensor::speed::gemm::{gemm, matmul, matmul_naive};
+use tensor::speed::gemm::{gemm, matmul};
+use tensor::Float;
+
+/// The textbook triple loop, in f64 accumulation: the reference the kernel is tested against.
+fn matmul_naive<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    assert_eq!(a.ncols(), b.nrows(), "matmul_naive: inner dims differ");
+    Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
+        let s: f64 = (0..a.ncols())
+            .map(|p| a[(i, p)].as_f64() * b[(p, j)].as_f64())
+            .sum();
+        T::of(s)
+    })
+}
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(tensor::gradcheck::cases_from_env(32))

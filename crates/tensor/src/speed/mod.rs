@@ -11,6 +11,9 @@
 //! - [`parallel`]: when an elementwise loop is long enough to split over the rayon pool,
 //!   and how (the ops' loops, and the optimizers' one fused update).
 //!
+//! The speed path imports nothing of the engine (it names its element type [`Scalar`],
+//! not `Float`): it is the ground floor the teaching path stands on.
+//!
 //! This folder holds the crate's `unsafe` code: the micro-kernels and packing in `gemm/`
 //! and the calls of functions compiled for wider instructions in `simd`, each made only
 //! on a CPU that has them.
@@ -20,3 +23,43 @@ pub mod fastmath;
 pub mod gemm;
 pub mod parallel;
 pub mod simd;
+
+use std::ops::{AddAssign, MulAssign};
+
+use ndarray::{LinalgScalar, ScalarOperand};
+
+use self::fastmath::FastMath;
+use self::gemm::Element;
+
+/// What the speed path asks of an element type: a float with ndarray's arithmetic, safe
+/// to share between threads, with the fast math and the GEMM's micro-kernels. The
+/// engine's [`Float`](crate::float::Float) has all of it (`f32` and `f64`), so every op
+/// calls in here with its own `T`; the speed path names this instead, so that it sits
+/// below the teaching path and never imports it.
+pub trait Scalar:
+    num_traits::Float
+    + LinalgScalar
+    + ScalarOperand
+    + AddAssign
+    + MulAssign
+    + Send
+    + Sync
+    + FastMath
+    + Element
+    + 'static
+{
+}
+
+impl<T> Scalar for T where
+    T: num_traits::Float
+        + LinalgScalar
+        + ScalarOperand
+        + AddAssign
+        + MulAssign
+        + Send
+        + Sync
+        + FastMath
+        + Element
+        + 'static
+{
+}

@@ -13,7 +13,10 @@ use ndarray::{
 use rayon::prelude::*;
 
 use crate::speed::simd::{dispatch, Kernel};
-use crate::{Float, Tensor};
+use crate::speed::Scalar;
+
+/// An array of any dimensionality: what the engine calls a `Tensor`.
+type Tensor<T> = ndarray::ArrayD<T>;
 
 /// Arrays at least this long are processed on the rayon pool: below it, handing work to
 /// another thread costs more than it saves.
@@ -22,7 +25,7 @@ pub const PARALLEL_MIN_LEN: usize = 1 << 15;
 /// `f` applied to every element, in parallel for large arrays. The array is walked as one
 /// flat run (an `Ix1` view): ndarray's loops over a dynamic-dimensional array step through
 /// its dimensions, which cost the ReLU of a `[128, 400]` array 9 µs against 4 (Zen 4).
-pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
+pub(crate) fn map<T: Scalar>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     let x = x.as_standard_layout(); // a copy only for a strided view
     let flat = ArrayView1::from(x.as_slice().expect("a standard-layout array is a slice"));
     let y = match flat.len() >= PARALLEL_MIN_LEN {
@@ -35,7 +38,7 @@ pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> 
 
 /// `d ← f(d, a, b)` elementwise, in place; in parallel for large arrays; flat, as in
 /// [`map`], where all three are laid out row-major.
-pub(crate) fn update2<T: Float>(
+pub(crate) fn update2<T: Scalar>(
     d: &mut Tensor<T>,
     a: &Tensor<T>,
     b: &Tensor<T>,
@@ -56,7 +59,7 @@ pub(crate) fn update2<T: Float>(
 }
 
 /// [`update2`]'s loop, over views of any dimensionality.
-fn for_each3<T: Float, D: Dimension>(
+fn for_each3<T: Scalar, D: Dimension>(
     d: ArrayViewMut<'_, T, D>,
     a: ArrayView<'_, T, D>,
     b: ArrayView<'_, T, D>,
@@ -72,7 +75,7 @@ fn for_each3<T: Float, D: Dimension>(
 
 /// A tensor's elements as one slice in row-major order: borrowed when the tensor is
 /// already laid out that way (as every freshly computed one is), else copied.
-pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
+pub(crate) fn contiguous<T: Scalar>(x: &Tensor<T>) -> Cow<'_, [T]> {
     match x.as_slice() {
         Some(slice) => Cow::Borrowed(slice),
         None => Cow::Owned(x.iter().copied().collect()),
@@ -84,7 +87,7 @@ pub(crate) fn contiguous<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
 /// `to_owned` and `as_standard_layout` step element by element through its index
 /// (1024×40 → 1024×20: 5 µs against 44; a `[1024]` gradient broadcast to `[1024, 20]`:
 /// 5 against 48; Zen 4).
-pub(crate) fn standard_copy<T: Float>(view: ArrayViewD<'_, T>) -> Tensor<T> {
+pub(crate) fn standard_copy<T: Scalar>(view: ArrayViewD<'_, T>) -> Tensor<T> {
     let mut y = Tensor::zeros(view.raw_dim());
     y.assign(&view);
     y
@@ -93,7 +96,7 @@ pub(crate) fn standard_copy<T: Float>(view: ArrayViewD<'_, T>) -> Tensor<T> {
 /// `len` zeros, written on the rayon pool when long: a buffer the next pass overwrites
 /// (a matrix product with β = 0, the BCE's gradient) still has to be initialised, and
 /// one thread filling megabytes with zeros leaves the other idle for ~0.1 ms per MB.
-pub(crate) fn zeros_vec<T: Float>(len: usize) -> Vec<T> {
+pub(crate) fn zeros_vec<T: Scalar>(len: usize) -> Vec<T> {
     if len < PARALLEL_MIN_LEN {
         return vec![T::zero(); len];
     }
@@ -109,7 +112,7 @@ pub const CHUNK: usize = 1 << 14;
 
 /// `f(out, a, b)` over matching chunks of three equally long slices, in parallel for
 /// long ones: the driver of the loops written as [`crate::speed::simd::Kernel`]s.
-pub(crate) fn zip_chunks<T: Float>(
+pub(crate) fn zip_chunks<T: Scalar>(
     out: &mut [T],
     a: &[T],
     b: &[T],
@@ -128,7 +131,7 @@ pub(crate) fn zip_chunks<T: Float>(
 
 /// `f(chunk)` over a slice cut into runs of [`CHUNK`], on the pool when the slice is
 /// long: the driver of an in-place loop (tanh's forward).
-pub(crate) fn for_each_chunk_mut<T: Float>(v: &mut [T], f: impl Fn(&mut [T]) + Sync + Send) {
+pub(crate) fn for_each_chunk_mut<T: Scalar>(v: &mut [T], f: impl Fn(&mut [T]) + Sync + Send) {
     if v.len() < PARALLEL_MIN_LEN {
         return f(v);
     }
@@ -138,7 +141,7 @@ pub(crate) fn for_each_chunk_mut<T: Float>(v: &mut [T], f: impl Fn(&mut [T]) + S
 /// `Σ f(a_chunk, b_chunk)` over matching runs of [`CHUNK`] of two equally long slices:
 /// the partial sums are computed on the pool when the slices are long, and always added
 /// in order, so the result's bits do not depend on the number of threads.
-pub(crate) fn chunked_sum<T: Float>(
+pub(crate) fn chunked_sum<T: Scalar>(
     a: &[T],
     b: &[T],
     f: impl Fn(&[T], &[T]) -> f64 + Sync + Send,
@@ -160,7 +163,7 @@ pub(crate) fn chunked_sum<T: Float>(
 
 /// `rows` copies of `row` as a `[rows, row.len()]` array, filled on the pool when large
 /// (the output of a linear layer starts as copies of its bias).
-pub(crate) fn repeat_rows<T: Float>(row: &[T], rows: usize) -> Array2<T> {
+pub(crate) fn repeat_rows<T: Scalar>(row: &[T], rows: usize) -> Array2<T> {
     let mut y = Array2::from_shape_vec((rows, row.len()), zeros_vec(rows * row.len()))
         .expect("rows × len zeros");
     let fill = |mut out: ArrayViewMut1<T>| out.assign(&ArrayView1::from(row));
@@ -178,7 +181,7 @@ const ROWS_PER_PARTIAL: usize = 128;
 
 /// `Σ_i x[i, ·]`: partial sums over blocks of rows, on the pool when large, added in
 /// order (a linear layer's bias gradient).
-pub(crate) fn column_sums<T: Float>(x: ArrayView2<'_, T>) -> Array1<T> {
+pub(crate) fn column_sums<T: Scalar>(x: ArrayView2<'_, T>) -> Array1<T> {
     let blocks = x.axis_chunks_iter(Axis(0), ROWS_PER_PARTIAL);
     let partials: Vec<Array1<T>> = if x.len() >= PARALLEL_MIN_LEN {
         blocks
@@ -210,7 +213,7 @@ pub(crate) fn column_sums<T: Float>(x: ArrayView2<'_, T>) -> Array1<T> {
 /// the portable SSE2 build for Adam's square root and division. `f` should not call
 /// [`mul_add`](num_traits::Float::mul_add): without it the arithmetic is the same IEEE
 /// operations in every version, so both give identical bits.
-pub fn zip4<T: Float, F: Fn(&mut T, T, &mut T, &mut T) + Sync + Send>(
+pub fn zip4<T: Scalar, F: Fn(&mut T, T, &mut T, &mut T) + Sync + Send>(
     params: &mut [&mut Tensor<T>],
     grads: &[&Tensor<T>],
     s1: &mut [Tensor<T>],
@@ -259,7 +262,7 @@ struct Zip4<'a, T, F> {
     f: &'a F,
 }
 
-impl<T: Float, F: Fn(&mut T, T, &mut T, &mut T)> Kernel for Zip4<'_, T, F> {
+impl<T: Scalar, F: Fn(&mut T, T, &mut T, &mut T)> Kernel for Zip4<'_, T, F> {
     #[inline(always)]
     fn run<const FMA: bool>(self) {
         let pairs = self.s1.iter_mut().zip(self.s2.iter_mut());

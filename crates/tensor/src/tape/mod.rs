@@ -15,7 +15,7 @@ use std::fmt;
 
 use ndarray::ArrayD;
 
-use crate::Float;
+use crate::float::Float;
 
 mod display;
 mod gradients;

@@ -17,7 +17,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Slice};
 use rayon::prelude::*;
 
-use crate::Float;
+use crate::speed::Scalar;
 
 /// Products below this many flops (2·m·k·n) run on the calling thread: a rayon
 /// hand-off costs a few microseconds, as much as a 64×64×64 product.
@@ -68,7 +68,7 @@ pub const MIN_COLUMN_BLOCK: usize = 64;
 ///
 /// # Panics
 /// If the shapes do not agree.
-pub fn gemm_matrixmultiply<'a, T: Float>(
+pub fn gemm_matrixmultiply<'a, T: Scalar>(
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
@@ -81,7 +81,7 @@ pub fn gemm_matrixmultiply<'a, T: Float>(
 }
 
 /// [`gemm_matrixmultiply`] with an explicit split (benchmarks compare splits with this).
-pub fn gemm_with_plan<'a, T: Float>(
+pub fn gemm_with_plan<'a, T: Scalar>(
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,

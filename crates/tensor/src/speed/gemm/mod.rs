@@ -112,7 +112,7 @@ use self::cost::choose;
 use self::run::Output;
 use self::shape::{Direct, Shape};
 use crate::speed::parallel::zeros_vec;
-use crate::Float;
+use crate::speed::Scalar;
 
 pub use self::element::Element;
 pub use self::path::Path;
@@ -167,7 +167,7 @@ pub struct Blocking {
 ///
 /// # Panics
 /// If the shapes do not agree (`matmul: ...` with both shapes).
-pub fn gemm<'a, T: Float>(
+pub fn gemm<'a, T: Scalar>(
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
@@ -178,7 +178,7 @@ pub fn gemm<'a, T: Float>(
 }
 
 /// [`gemm`] on the given path (the best supported one if the CPU lacks it).
-pub fn gemm_on<'a, T: Float>(
+pub fn gemm_on<'a, T: Scalar>(
     path: Path,
     alpha: T,
     a: ArrayView2<'a, T>,
@@ -190,7 +190,7 @@ pub fn gemm_on<'a, T: Float>(
 }
 
 /// [`gemm_on`] with explicit block sizes (`None`: the kernel's own), for tuning them.
-pub fn gemm_blocked<'a, T: Float>(
+pub fn gemm_blocked<'a, T: Scalar>(
     path: Path,
     blocking: Option<Blocking>,
     alpha: T,
@@ -218,7 +218,7 @@ pub fn gemm_blocked<'a, T: Float>(
 
 /// `C ← α·A·B + β·C` with the cheapest of `kernels` (see `cost::choose`); `may_swap`:
 /// whether it may compute `Cᵀ = Bᵀ·Aᵀ` instead, when that is estimated cheaper.
-fn product<'a, T: Float>(
+fn product<'a, T: Scalar>(
     kernels: &[MicroKernel<T>],
     alpha: T,
     a: ArrayView2<'a, T>,
@@ -276,22 +276,11 @@ fn product<'a, T: Float>(
 }
 
 /// `A·B` into a new row-major array.
-pub fn matmul<'a, T: Float>(a: ArrayView2<'a, T>, b: ArrayView2<'a, T>) -> Array2<T> {
+pub fn matmul<'a, T: Scalar>(a: ArrayView2<'a, T>, b: ArrayView2<'a, T>) -> Array2<T> {
     let (m, n) = (a.nrows(), b.ncols());
     let mut c = Array2::from_shape_vec((m, n), zeros_vec(m * n)).expect("m·n zeros");
     gemm(T::one(), a, b, T::zero(), c.view_mut());
     c
-}
-
-/// The textbook triple loop, in f64 accumulation: the reference the kernel is tested against.
-pub fn matmul_naive<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
-    assert_eq!(a.ncols(), b.nrows(), "matmul_naive: inner dims differ");
-    Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
-        let s: f64 = (0..a.ncols())
-            .map(|p| a[(i, p)].as_f64() * b[(p, j)].as_f64())
-            .sum();
-        T::of(s)
-    })
 }
 
 /// `(m, k, n)` of `A·B → C`.

@@ -13,11 +13,11 @@
 
 use ndarray::ArrayView2;
 
-use crate::Float;
+use crate::speed::Scalar;
 
 /// Packs `src` (`rows ≤ width` × `kc`) into `out` (`kc·width` values): `out[p·width + i] =
 /// src[i, p]`, zero for `i ≥ rows`.
-pub(super) fn sliver<T: Float>(src: ArrayView2<'_, T>, width: usize, out: &mut [T]) {
+pub(super) fn sliver<T: Scalar>(src: ArrayView2<'_, T>, width: usize, out: &mut [T]) {
     let (rows, kc) = src.dim();
     debug_assert!(rows <= width && out.len() == kc * width);
     if rows < width {

@@ -5,7 +5,7 @@
 
 use std::slice;
 
-use crate::Float;
+use crate::speed::Scalar;
 
 /// `C[0..MR, 0..cols] ← α·Σ_p a[p]ᵀ·b[p] + β·C` (β = 0: `C` is not read; `cols ≤ NR`, and
 /// columns past `cols` of `B` are not read). The tile is 4×8 (4×8 accumulators are 8 SSE
@@ -16,7 +16,7 @@ use crate::Float;
 /// `i < MR`, `p < kc`; `c` points at an `MR×cols` tile whose rows are `ldc` apart, which no
 /// one else touches during the call.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn portable<T: Float, const MR: usize, const NR: usize>(
+pub(super) unsafe fn portable<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     a_rs: usize,
@@ -55,7 +55,7 @@ pub(super) unsafe fn portable<T: Float, const MR: usize, const NR: usize>(
 /// # Safety
 /// As [`portable`]'s.
 #[inline(always)]
-unsafe fn accumulate<T: Float, const MR: usize, const NR: usize>(
+unsafe fn accumulate<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     a_rs: usize,

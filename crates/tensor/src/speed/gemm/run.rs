@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use super::shape::Shape;
 use super::split::{plan, Area, Plan, Run, PARALLEL_MIN_PACK};
 use super::{pack, MicroKernel};
-use crate::Float;
+use crate::speed::Scalar;
 
 /// Computes every tile of `C` on `threads` threads, as `split::plan` deals them out.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn tiles<'a, T: Float>(
+pub(super) fn tiles<'a, T: Scalar>(
     shape: &Shape,
     kernel: &MicroKernel<T>,
     a: ArrayView2<'a, T>,
@@ -89,7 +89,7 @@ fn block_tiles<T>(shape: &Shape, kernel: &MicroKernel<T>, threads: usize) -> usi
 const SHORT_K: usize = 64;
 
 /// Runs `f` on this thread's packing buffer, split into packed `A` and packed `B`.
-fn with_buffer<T: Float>(shape: &Shape, f: impl FnOnce(&mut [T], &mut [T])) {
+fn with_buffer<T: Scalar>(shape: &Shape, f: impl FnOnce(&mut [T], &mut [T])) {
     let mut buffer = T::take_buffer();
     let (packed_a, packed_b) = shape.buffers(&mut buffer);
     f(packed_a, packed_b);
@@ -98,7 +98,7 @@ fn with_buffer<T: Float>(shape: &Shape, f: impl FnOnce(&mut [T], &mut [T])) {
 
 /// Packs the slivers of `area` (those not read in place) into the buffer, on the pool if
 /// `parallel`.
-fn pack<'a, 'p, T: Float>(
+fn pack<'a, 'p, T: Scalar>(
     shape: &Shape,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
@@ -169,7 +169,7 @@ const MAX_TILE: usize = 12 * 32;
 
 /// Computes the `tiles` of `C`, every `k` block in turn (β applies to the first only).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn compute<T: Float>(
+pub(super) fn compute<T: Scalar>(
     shape: &Shape,
     kernel: &MicroKernel<T>,
     packed_a: &[T],

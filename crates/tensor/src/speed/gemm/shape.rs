@@ -4,7 +4,7 @@
 use ndarray::ArrayView2;
 
 use super::MicroKernel;
-use crate::Float;
+use crate::speed::Scalar;
 
 /// The sizes of one product and where each packed sliver lives in the shared buffer.
 pub(super) struct Shape {
@@ -133,7 +133,7 @@ impl Shape {
 
     /// Splits the (reused) buffer into packed `A` (all row tiles × `k`) and packed `B`,
     /// each starting on a 64-byte boundary (one cache line, one AVX-512 vector).
-    pub(super) fn buffers<'b, T: Float>(
+    pub(super) fn buffers<'b, T: Scalar>(
         &self,
         buffer: &'b mut Vec<T>,
     ) -> (&'b mut [T], &'b mut [T]) {
