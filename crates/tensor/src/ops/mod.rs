@@ -31,6 +31,8 @@
 //! | [`bce_with_logits_sum`](Var::bce_with_logits_sum) | L = Σ ℓ (fused) | dx = dy·(σ(x) − t), dt = −dy·x | inputs |
 //! | [`slice`](Var::slice) | y = x[.., a..b, ..] | dx = dy placed in zeros | nothing |
 //! | [`concat`](Var::concat) | y = [x₀ ; x₁ ; …] | dxᵢ = dy's i-th piece | nothing |
+//! | [`conv2d`](Var::conv2d) | y_b = W · im2col(x_b) + b | dx_b = col2im(Wᵀ·dy_b), dW = Σ_b dy_b · im2col(x_b)ᵀ, db = Σ dy | inputs |
+//! | [`conv_transpose2d`](Var::conv_transpose2d) | y_b = col2im(Wᵀ · x_b) + b | dx_b = W · im2col(dy_b), dW = Σ_b x_b · im2col(dy_b)ᵀ, db = Σ dy | inputs |
 //!
 //! "Σ↓" is [`sum_to_shape`](broadcast::sum_to_shape): a gradient is summed over the axes
 //! its input was broadcast along, so it comes back to the input's shape.
@@ -50,8 +52,11 @@ pub mod bce_with_logits;
 pub mod broadcast;
 mod checks;
 mod concat;
+mod conv2d;
+mod conv_transpose2d;
 mod div;
 mod exp;
+mod im2col;
 mod leaky_relu;
 mod linear;
 mod log;

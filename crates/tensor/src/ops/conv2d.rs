@@ -1,0 +1,258 @@
+//! `conv2d`: a 2-D convolution (PyTorch's `F.conv2d`: a cross-correlation), NCHW.
+//!
+//! ```text
+//! y[b, o, oh, ow] = bias[o] + Σ_{c, i, j} W[o, c, i, j] · x[b, c, oh·s_h − p_h + i·d_h, ow·s_w − p_w + j·d_w]
+//!     x: [B, C, H, W]   W: [C_out, C, kh, kw]   bias: [C_out]   y: [B, C_out, H_out, W_out]
+//! ```
+//! (`x` reads 0 outside the image: the zero padding.) Lowered to a matrix product
+//! (`im2col.rs`): with `cols_b = im2col(x_b)` `[C·kh·kw, L]`, `L = H_out·W_out`,
+//!
+//! ```text
+//! y_b = W · cols_b + bias                  [C_out, C·kh·kw] · [C·kh·kw, L] = [C_out, L]
+//! ```
+//! and the backward is that product's (`matmul.rs`), summed over the batch:
+//!
+//! ```text
+//! dW    = Σ_b dy_b · cols_bᵀ               [C_out, L] · [L, C·kh·kw]       (a correlation of x with dy)
+//! dx_b  = col2im(Wᵀ · dy_b)                [C·kh·kw, C_out] · [C_out, L]   (a transposed convolution of dy)
+//! dbias = Σ_{b, oh, ow} dy                 (each bias is added at every position)
+//! ```
+//! `col2im` adds each column back onto the window it came from: the adjoint of the copy
+//! that `im2col` made. So the input gradient of a convolution is a transposed convolution
+//! of the output gradient with the same weights (`conv_transpose2d.rs`), and the other way
+//! round. Reads both inputs in backward (the columns are made again rather than kept).
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use super::im2col::{col2im, im2col, Window};
+use crate::speed::gemm::gemm;
+use crate::{Backward, Float, Tensor, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// The convolution of `self` `[B, C, H, W]` by `weight` `[C_out, C, kh, kw]` plus
+    /// `bias` `[C_out]`, with `stride`, zero `padding` and `dilation` as `[height, width]`.
+    ///
+    /// # Panics
+    /// If the shapes do not fit together, or the dilated kernel is larger than the padded
+    /// image (the message names the op and the shapes).
+    pub fn conv2d(
+        self,
+        weight: Var<'t, T>,
+        bias: Var<'t, T>,
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Var<'t, T> {
+        let (conv, y) = {
+            let (x, w, b) = (self.value(), weight.value(), bias.value());
+            let conv = Conv::of(
+                "conv2d",
+                x.shape(),
+                w.shape(),
+                b.shape(),
+                stride,
+                padding,
+                dilation,
+            );
+            let mut y = Tensor::zeros(vec![conv.batch, conv.c_out, conv.g.out[0], conv.g.out[1]]);
+            conv.forward(&x, &w, &b, &mut y);
+            (conv, y)
+        };
+        self.tape.record("conv2d", y, &[self, weight, bias], conv)
+    }
+}
+
+/// One `conv2d`: the batch, the output channels and the window.
+#[derive(Debug)]
+struct Conv {
+    batch: usize,
+    c_out: usize,
+    g: Window,
+}
+
+impl Conv {
+    /// The convolution of `x` by `w` and `b`, checked.
+    fn of(
+        op: &str,
+        x: &[usize],
+        w: &[usize],
+        b: &[usize],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Conv {
+        let bad = || -> ! {
+            panic!(
+                "{op}: shapes do not fit: x {x:?}, weight {w:?}, bias {b:?} (want x [B, C, H, W], \
+                 weight [C_out, C, kh, kw], bias [C_out]; stride {stride:?}, padding {padding:?}, \
+                 dilation {dilation:?})"
+            )
+        };
+        let (&[batch, c, h, wd], &[c_out, c_w, kh, kw], &[c_b]) = (x, w, b) else {
+            bad()
+        };
+        if c != c_w || c_b != c_out {
+            bad()
+        }
+        let g =
+            Window::new(c, [h, wd], [kh, kw], stride, padding, dilation).unwrap_or_else(|| bad());
+        Conv { batch, c_out, g }
+    }
+
+    /// `y = W · im2col(x_b) + bias` for every image, into `y` (zeros on entry).
+    fn forward<T: Float>(&self, x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>, y: &mut Tensor<T>) {
+        let (l, w2) = (self.g.positions(), self.weights(row_major(w)));
+        let bias: Vec<T> = b.iter().copied().collect();
+        let mut cols = vec![T::zero(); self.g.rows() * l];
+        let y = y.as_slice_mut().expect("a new array is row-major");
+        for (x_b, y_b) in images(row_major(x), self.g).zip(y.chunks_mut(self.c_out * l)) {
+            im2col(x_b, &self.g, &mut cols);
+            for (row, &bias) in y_b.chunks_mut(l).zip(&bias) {
+                row.fill(bias);
+            }
+            let cols = ArrayView2::from_shape((self.g.rows(), l), &cols).expect("rows × L");
+            let y_b = ArrayViewMut2::from_shape((self.c_out, l), y_b).expect("C_out × L");
+            gemm(T::one(), w2.view(), cols, T::one(), y_b);
+        }
+    }
+
+    /// `W` as the matrix `[C_out, C·kh·kw]`.
+    fn weights<'a, T: Float>(&self, w: &'a [T]) -> ArrayView2<'a, T> {
+        let shape = (self.c_out, self.g.rows());
+        ArrayView2::from_shape(shape, w).expect("weight [C_out, C·kh·kw]")
+    }
+}
+
+/// The images of a row-major batch `[B, C, H, W]`, one slice each.
+pub(super) fn images<T: Float>(x: &[T], g: Window) -> std::slice::Chunks<'_, T> {
+    x.chunks(g.c * g.size[0] * g.size[1])
+}
+
+/// `dbias[o] = Σ_{b, h, w} dy[b, o, h, w]`: each bias is added at every output position.
+pub(super) fn bias_gradient<T: Float>(dy: ndarray::ArrayViewD<'_, T>) -> Tensor<T> {
+    let (batch, channels) = (dy.shape()[0], dy.shape()[1]);
+    let per_channel =
+        dy.view()
+            .into_shape_with_order((batch, channels, dy.len() / (batch * channels).max(1)));
+    let per_channel = per_channel.expect("a row-major [B, C, H, W]");
+    per_channel
+        .sum_axis(ndarray::Axis(2))
+        .sum_axis(ndarray::Axis(0))
+        .into_dyn()
+}
+
+/// A row-major array's elements.
+pub(super) fn row_major<T: Float, S: ndarray::Data<Elem = T>>(
+    x: &ndarray::ArrayBase<S, ndarray::IxDyn>,
+) -> &[T] {
+    x.as_slice().expect("a row-major array")
+}
+
+impl<T: Float> Backward<T> for Conv {
+    fn backward(
+        &self,
+        inputs: &[&Tensor<T>],
+        _y: &Tensor<T>,
+        dy: Tensor<T>,
+        needs: &[bool],
+    ) -> Vec<Option<Tensor<T>>> {
+        let (x, w) = (
+            inputs[0].as_standard_layout(),
+            inputs[1].as_standard_layout(),
+        );
+        let dy = dy.as_standard_layout();
+        let (l, rows, w2) = (
+            self.g.positions(),
+            self.g.rows(),
+            self.weights(row_major(&w)),
+        );
+        let dys = dy.as_slice().expect("row-major").chunks(self.c_out * l);
+        let mut dx = needs[0].then(|| Tensor::zeros(x.raw_dim()));
+        let mut dw = needs[1].then(|| Tensor::zeros(vec![self.c_out, rows]));
+        let mut cols = vec![T::zero(); rows * l];
+        let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
+        let mut dxs = dxs.map(|d| d.chunks_mut(self.g.c * self.g.size[0] * self.g.size[1]));
+        for (x_b, dy_b) in images(row_major(&x), self.g).zip(dys) {
+            let dy_b = ArrayView2::from_shape((self.c_out, l), dy_b).expect("C_out × L");
+            if let Some(dw) = dw.as_mut() {
+                im2col(x_b, &self.g, &mut cols);
+                let cols = ArrayView2::from_shape((rows, l), &cols).expect("rows × L");
+                let dw = dw.view_mut().into_dimensionality().expect("2-D");
+                gemm(T::one(), dy_b.view(), cols.t(), T::one(), dw);
+            }
+            if let Some(dx_b) = dxs.as_mut().and_then(|d| d.next()) {
+                let mut dcols = ArrayViewMut2::from_shape((rows, l), &mut cols).expect("rows × L");
+                gemm(T::one(), w2.t(), dy_b.view(), T::zero(), dcols.view_mut());
+                col2im(&cols, &self.g, dx_b);
+            }
+        }
+        let db = needs[2].then(|| bias_gradient(dy.view()));
+        let dw = dw.map(|dw| {
+            dw.into_shape_with_order(w.raw_dim())
+                .expect("the weight's shape")
+        });
+        vec![dx, dw, db]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::*;
+    use crate::Tape;
+    use ndarray::{array, Array4};
+    use proptest::prelude::*;
+
+    #[test]
+    fn hand_derived_values_and_gradients() {
+        // x = 1..9 as a 3×3 image, a 2×2 kernel of ones, bias 0.5: each output is the sum of
+        // a 2×2 window plus ½; with L = Σ y, ∂L/∂W[i, j] is the sum of the x's that weight
+        // touches (4 windows), ∂L/∂x counts how many windows hold each pixel.
+        let tape = Tape::<f64>::new();
+        let x = tape.param(
+            &Array4::from_shape_fn((1, 1, 3, 3), |(_, _, i, j)| (3 * i + j + 1) as f64).into_dyn(),
+        );
+        let w = tape.param(&Array4::<f64>::ones((1, 1, 2, 2)).into_dyn());
+        let b = tape.param(&array![0.5].into_dyn());
+        let y = x.conv2d(w, b, [1, 1], [0, 0], [1, 1]);
+        let expected = array![[[[12.5, 16.5], [24.5, 28.5]]]].into_dyn();
+        assert_close(&y.to_tensor(), &expected, 1e-15);
+        let grads = tape.backward(y.sum());
+        let dw = array![[[[12.0, 16.0], [24.0, 28.0]]]].into_dyn();
+        let dx = array![[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]].into_dyn();
+        assert_close(grads.get(w).unwrap(), &dw, 1e-15);
+        assert_close(grads.get(x).unwrap(), &dx, 1e-15);
+        assert_close(grads.get(b).unwrap(), &array![4.0].into_dyn(), 1e-15);
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: shapes do not fit")]
+    fn a_kernel_larger_than_the_padded_image_panics() {
+        let tape = Tape::<f64>::new();
+        let x = tape.constant(&Array4::zeros((1, 1, 2, 2)).into_dyn());
+        let w = tape.constant(&Array4::zeros((1, 1, 3, 3)).into_dyn());
+        let b = tape.constant(&array![0.0].into_dyn());
+        x.conv2d(w, b, [1, 1], [0, 0], [1, 1]);
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+        #[test]
+        fn gradcheck_conv2d(
+            (batch, c_in, c_out) in (1usize..3, 1usize..3, 1usize..3),
+            (h, w) in (1usize..6, 1usize..6),
+            (kh, kw) in (1usize..4, 1usize..4),
+            stride in (1usize..4, 1usize..4),
+            padding in (0usize..3, 0usize..3),
+            dilation in (1usize..3, 1usize..3),
+            seed in any::<u64>(),
+        ) {
+            let (stride, padding, dilation) = ([stride.0, stride.1], [padding.0, padding.1], [dilation.0, dilation.1]);
+            let fits = |a: usize, len: usize, k: usize| len + 2 * padding[a] > dilation[a] * (k - 1);
+            prop_assume!(fits(0, h, kh) && fits(1, w, kw));
+            let x = seeded(&[batch, c_in, h, w], seed);
+            let weight = seeded(&[c_out, c_in, kh, kw], seed ^ 1);
+            let bias = seeded(&[c_out], seed ^ 2);
+            assert_gradcheck(&[x, weight, bias], |_, v| v[0].conv2d(v[1], v[2], stride, padding, dilation))?;
+        }
+    }
+}
