@@ -26,6 +26,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::im2col::{col2im, im2col, Window};
 use crate::speed::gemm::gemm;
+use crate::speed::parallel::contiguous;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -45,15 +46,7 @@ impl<'t, T: Float> Var<'t, T> {
     ) -> Var<'t, T> {
         let (conv, y) = {
             let (x, w, b) = (self.value(), weight.value(), bias.value());
-            let conv = Conv::of(
-                "conv2d",
-                x.shape(),
-                w.shape(),
-                b.shape(),
-                stride,
-                padding,
-                dilation,
-            );
+            let conv = Conv::of(x.shape(), w.shape(), b.shape(), stride, padding, dilation);
             let mut y = Tensor::zeros(vec![conv.batch, conv.c_out, conv.g.out[0], conv.g.out[1]]);
             conv.forward(&x, &w, &b, &mut y);
             (conv, y)
@@ -73,7 +66,6 @@ struct Conv {
 impl Conv {
     /// The convolution of `x` by `w` and `b`, checked.
     fn of(
-        op: &str,
         x: &[usize],
         w: &[usize],
         b: &[usize],
@@ -83,7 +75,7 @@ impl Conv {
     ) -> Conv {
         let bad = || -> ! {
             panic!(
-                "{op}: shapes do not fit: x {x:?}, weight {w:?}, bias {b:?} (want x [B, C, H, W], \
+                "conv2d: shapes do not fit: x {x:?}, weight {w:?}, bias {b:?} (want x [B, C, H, W], \
                  weight [C_out, C, kh, kw], bias [C_out]; stride {stride:?}, padding {padding:?}, \
                  dilation {dilation:?})"
             )
@@ -101,13 +93,13 @@ impl Conv {
 
     /// `y = W · im2col(x_b) + bias` for every image, into `y` (zeros on entry).
     fn forward<T: Float>(&self, x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>, y: &mut Tensor<T>) {
-        let (l, w2) = (self.g.positions(), self.weights(row_major(w)));
-        let bias: Vec<T> = b.iter().copied().collect();
+        let (x, w, bias) = (contiguous(x), contiguous(w), contiguous(b));
+        let (l, w2) = (self.g.positions(), self.weights(&w));
         let mut cols = vec![T::zero(); self.g.rows() * l];
         let y = y.as_slice_mut().expect("a new array is row-major");
-        for (x_b, y_b) in images(row_major(x), self.g).zip(y.chunks_mut(self.c_out * l)) {
+        for (x_b, y_b) in images(&x, self.g).zip(y.chunks_mut(self.c_out * l)) {
             im2col(x_b, &self.g, &mut cols);
-            for (row, &bias) in y_b.chunks_mut(l).zip(&bias) {
+            for (row, &bias) in y_b.chunks_mut(l).zip(bias.iter()) {
                 row.fill(bias);
             }
             let cols = ArrayView2::from_shape((self.g.rows(), l), &cols).expect("rows × L");
@@ -128,24 +120,15 @@ pub(super) fn images<T: Float>(x: &[T], g: Window) -> std::slice::Chunks<'_, T> 
     x.chunks(g.c * g.size[0] * g.size[1])
 }
 
-/// `dbias[o] = Σ_{b, h, w} dy[b, o, h, w]`: each bias is added at every output position.
-pub(super) fn bias_gradient<T: Float>(dy: ndarray::ArrayViewD<'_, T>) -> Tensor<T> {
-    let (batch, channels) = (dy.shape()[0], dy.shape()[1]);
-    let per_channel =
-        dy.view()
-            .into_shape_with_order((batch, channels, dy.len() / (batch * channels).max(1)));
-    let per_channel = per_channel.expect("a row-major [B, C, H, W]");
-    per_channel
-        .sum_axis(ndarray::Axis(2))
-        .sum_axis(ndarray::Axis(0))
-        .into_dyn()
-}
-
-/// A row-major array's elements.
-pub(super) fn row_major<T: Float, S: ndarray::Data<Elem = T>>(
-    x: &ndarray::ArrayBase<S, ndarray::IxDyn>,
-) -> &[T] {
-    x.as_slice().expect("a row-major array")
+/// `dbias[o] = Σ_{b, h, w} dy[b, o, h, w]` of a row-major `dy` `[batch, channels, …]`:
+/// each bias is added at every output position.
+pub(super) fn bias_gradient<T: Float>(dy: &[T], batch: usize, channels: usize) -> Tensor<T> {
+    let mut db = Tensor::zeros(vec![channels]);
+    let positions = dy.len() / (batch * channels).max(1);
+    for (i, plane) in dy.chunks(positions.max(1)).enumerate() {
+        db[i % channels] += plane.iter().fold(T::zero(), |sum, &v| sum + v);
+    }
+    db
 }
 
 impl<T: Float> Backward<T> for Conv {
@@ -156,23 +139,19 @@ impl<T: Float> Backward<T> for Conv {
         dy: Tensor<T>,
         needs: &[bool],
     ) -> Vec<Option<Tensor<T>>> {
-        let (x, w) = (
-            inputs[0].as_standard_layout(),
-            inputs[1].as_standard_layout(),
+        let (x, w, dy) = (
+            contiguous(inputs[0]),
+            contiguous(inputs[1]),
+            contiguous(&dy),
         );
-        let dy = dy.as_standard_layout();
-        let (l, rows, w2) = (
-            self.g.positions(),
-            self.g.rows(),
-            self.weights(row_major(&w)),
-        );
-        let dys = dy.as_slice().expect("row-major").chunks(self.c_out * l);
-        let mut dx = needs[0].then(|| Tensor::zeros(x.raw_dim()));
+        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
+        let dys = dy.chunks(self.c_out * l);
+        let mut dx = needs[0].then(|| Tensor::zeros(inputs[0].raw_dim()));
         let mut dw = needs[1].then(|| Tensor::zeros(vec![self.c_out, rows]));
         let mut cols = vec![T::zero(); rows * l];
         let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
         let mut dxs = dxs.map(|d| d.chunks_mut(self.g.c * self.g.size[0] * self.g.size[1]));
-        for (x_b, dy_b) in images(row_major(&x), self.g).zip(dys) {
+        for (x_b, dy_b) in images(&x, self.g).zip(dys) {
             let dy_b = ArrayView2::from_shape((self.c_out, l), dy_b).expect("C_out × L");
             if let Some(dw) = dw.as_mut() {
                 im2col(x_b, &self.g, &mut cols);
@@ -186,9 +165,9 @@ impl<T: Float> Backward<T> for Conv {
                 col2im(&cols, &self.g, dx_b);
             }
         }
-        let db = needs[2].then(|| bias_gradient(dy.view()));
+        let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.c_out));
         let dw = dw.map(|dw| {
-            dw.into_shape_with_order(w.raw_dim())
+            dw.into_shape_with_order(inputs[1].raw_dim())
                 .expect("the weight's shape")
         });
         vec![dx, dw, db]
@@ -222,6 +201,27 @@ mod tests {
         assert_close(grads.get(w).unwrap(), &dw, 1e-15);
         assert_close(grads.get(x).unwrap(), &dx, 1e-15);
         assert_close(grads.get(b).unwrap(), &array![4.0].into_dyn(), 1e-15);
+    }
+
+    /// A strided input (here a batch whose axes were permuted, as a view would leave it)
+    /// gives the same output and gradients as its row-major copy.
+    #[test]
+    fn strided_inputs_equal_their_row_major_copies() {
+        let nhwc = seeded(&[2, 5, 4, 3], 1); // [B, H, W, C]
+        let strided = nhwc.permuted_axes(vec![0, 3, 1, 2]); // [B, C, H, W], not row-major
+        assert!(!strided.is_standard_layout());
+        let copy = strided.as_standard_layout().into_owned();
+        let weight = seeded(&[2, 3, 2, 3], 2).permuted_axes(vec![0, 1, 3, 2]);
+        let (weight_copy, bias) = (weight.as_standard_layout().into_owned(), seeded(&[2], 3));
+        let run = |x: &crate::Tensor<f64>, w: &crate::Tensor<f64>| {
+            let tape = Tape::<f64>::new();
+            let (x, w, b) = (tape.param(x), tape.param(w), tape.param(&bias));
+            let y = x.conv2d(w, b, [1, 2], [1, 0], [1, 1]);
+            let grads = tape.backward(y.sum());
+            let grad = |v| grads.get(v).unwrap().clone();
+            (y.to_tensor(), grad(x), grad(w))
+        };
+        assert_eq!(run(&strided, &weight), run(&copy, &weight_copy));
     }
 
     #[test]

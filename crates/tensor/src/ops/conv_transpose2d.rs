@@ -23,9 +23,10 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::conv2d::{bias_gradient, images, row_major};
+use super::conv2d::{bias_gradient, images};
 use super::im2col::{col2im, im2col, Window};
 use crate::speed::gemm::gemm;
+use crate::speed::parallel::contiguous;
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -107,18 +108,12 @@ impl Transposed {
 
     /// `y_b = col2im(Wᵀ · x_b) + bias` for every image, into `y` (zeros on entry).
     fn forward<T: Float>(&self, x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>, y: &mut Tensor<T>) {
-        let (l, rows, w2) = (
-            self.g.positions(),
-            self.g.rows(),
-            self.weights(row_major(w)),
-        );
+        let (x, w) = (contiguous(x), contiguous(w));
+        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
         let mut cols = vec![T::zero(); rows * l];
         let image = self.g.c * self.g.size[0] * self.g.size[1];
         let y = y.as_slice_mut().expect("a new array is row-major");
-        let xs = x
-            .as_slice()
-            .expect("a row-major batch")
-            .chunks(self.c_in * l);
+        let xs = x.chunks(self.c_in * l);
         for (x_b, y_b) in xs.zip(y.chunks_mut(image)) {
             let x_b = ArrayView2::from_shape((self.c_in, l), x_b).expect("C_in × H·W");
             let cols_view = ArrayViewMut2::from_shape((rows, l), &mut cols).expect("rows × L");
@@ -146,23 +141,19 @@ impl<T: Float> Backward<T> for Transposed {
         dy: Tensor<T>,
         needs: &[bool],
     ) -> Vec<Option<Tensor<T>>> {
-        let (x, w) = (
-            inputs[0].as_standard_layout(),
-            inputs[1].as_standard_layout(),
+        let (x, w, dy) = (
+            contiguous(inputs[0]),
+            contiguous(inputs[1]),
+            contiguous(&dy),
         );
-        let dy = dy.as_standard_layout();
-        let (l, rows, w2) = (
-            self.g.positions(),
-            self.g.rows(),
-            self.weights(row_major(&w)),
-        );
-        let mut dx = needs[0].then(|| Tensor::zeros(x.raw_dim()));
+        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
+        let mut dx = needs[0].then(|| Tensor::zeros(inputs[0].raw_dim()));
         let mut dw = needs[1].then(|| Tensor::zeros(vec![self.c_in, rows]));
         let mut cols = vec![T::zero(); rows * l];
-        let xs = x.as_slice().expect("row-major").chunks(self.c_in * l);
+        let xs = x.chunks(self.c_in * l);
         let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
         let mut dxs = dxs.map(|d| d.chunks_mut(self.c_in * l));
-        for (x_b, dy_b) in xs.zip(images(row_major(&dy), self.g)) {
+        for (x_b, dy_b) in xs.zip(images(&dy, self.g)) {
             im2col(dy_b, &self.g, &mut cols);
             let dcols = ArrayView2::from_shape((rows, l), &cols).expect("rows × L");
             if let Some(dx_b) = dxs.as_mut().and_then(|d| d.next()) {
@@ -175,9 +166,9 @@ impl<T: Float> Backward<T> for Transposed {
                 gemm(T::one(), x_b.view(), dcols.t(), T::one(), dw);
             }
         }
-        let db = needs[2].then(|| bias_gradient(dy.view()));
+        let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.g.c));
         let dw = dw.map(|dw| {
-            dw.into_shape_with_order(w.raw_dim())
+            dw.into_shape_with_order(inputs[1].raw_dim())
                 .expect("the weight's shape")
         });
         vec![dx, dw, db]
@@ -218,6 +209,28 @@ mod tests {
                 "{lhs} vs {rhs}"
             );
         }
+    }
+
+    /// A strided input and weight give what their row-major copies give.
+    #[test]
+    fn strided_inputs_equal_their_row_major_copies() {
+        let strided = seeded(&[2, 3, 4, 3], 1).permuted_axes(vec![0, 3, 1, 2]);
+        let weight = seeded(&[3, 2, 3, 2], 2).permuted_axes(vec![0, 1, 3, 2]);
+        assert!(!strided.is_standard_layout() && !weight.is_standard_layout());
+        let copies = |a: &crate::Tensor<f64>| a.as_standard_layout().into_owned();
+        let bias = seeded(&[2], 3);
+        let run = |x: &crate::Tensor<f64>, w: &crate::Tensor<f64>| {
+            let tape = Tape::<f64>::new();
+            let (x, w, b) = (tape.param(x), tape.param(w), tape.param(&bias));
+            let y = x.conv_transpose2d(w, b, [2, 1], [1, 0], [1, 0], [1, 1]);
+            let grads = tape.backward(y.sum());
+            let grad = |v| grads.get(v).unwrap().clone();
+            (y.to_tensor(), grad(x), grad(w))
+        };
+        assert_eq!(
+            run(&strided, &weight),
+            run(&copies(&strided), &copies(&weight))
+        );
     }
 
     #[test]
