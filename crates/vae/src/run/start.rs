@@ -136,12 +136,16 @@ fn make_room(folder: &RunFolder, start: Start) -> Result<()> {
         })
         .collect::<Vec<_>>()
         .join(", ");
+    if existing.is_empty() {
+        if start == Start::Resume {
+            note(format!(
+                "nothing to resume in {dir}: no epoch was completed there; starting the run \
+                 from epoch 1"
+            ));
+        }
+        return Ok(());
+    }
     match start {
-        _ if existing.is_empty() && start == Start::Resume => note(format!(
-            "nothing to resume in {dir}: no epoch was completed there; starting the run \
-             from epoch 1"
-        )),
-        _ if existing.is_empty() => {}
         Start::Resume => {
             return Err(Error::config(
                 "--resume",
