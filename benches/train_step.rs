@@ -30,6 +30,7 @@ fn bench_train_step(c: &mut Criterion) {
         hidden: vec![200, 200],
         latent: 50,
         activation: Activation::Tanh,
+        conv: None,
     };
     let cases = [
         (

@@ -21,6 +21,7 @@ fn main() {
         hidden: vec![4],
         latent: 2,
         activation: Activation::Tanh,
+        conv: None,
     };
     let mut model = Vae::<f64>::new(config, &mut rand::rngs::StdRng::seed_from_u64(6));
     // Three images of six pixels in [0, 1], and the noise ε of the reparameterization.

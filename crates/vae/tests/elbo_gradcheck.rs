@@ -25,7 +25,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let activation = [Activation::Relu, Activation::Tanh, Activation::Sigmoid, Activation::Softplus, Activation::LeakyRelu][activation];
-        let config = ModelConfig { input_dim, hidden, latent, activation };
+        let config = ModelConfig { input_dim, hidden, latent, activation, conv: None };
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let model = Vae::<f64>::new(config.clone(), &mut rng);
         let x = Tensor::from_shape_fn(vec![batch, input_dim], |ix| ((ix[0] * 31 + ix[1] * 7) % 11) as f64 / 10.0);

@@ -174,6 +174,7 @@ fn valid_file(dir: &Path, is_state: bool) -> (std::path::PathBuf, Vae<f32>) {
         hidden: vec![5],
         latent: 2,
         activation: Activation::Tanh,
+        conv: None,
     };
     let model = Vae::<f32>::new(config, &mut rand::rngs::StdRng::seed_from_u64(9));
     if !is_state {

@@ -61,7 +61,7 @@ proptest! {
         batch in 1usize..4,
         seed in any::<u64>(),
     ) {
-        let config = ModelConfig { input_dim, hidden, latent, activation: ACTIVATIONS[activation] };
+        let config = ModelConfig { input_dim, hidden, latent, activation: ACTIVATIONS[activation], conv: None };
         let mut rng = StdRng::seed_from_u64(seed);
         let model = Vae::<f64>::new(config.clone(), &mut rng);
         let (x, eps) = (images(batch, input_dim), noise(k, batch, latent, &mut rng));
@@ -78,7 +78,7 @@ proptest! {
         batch in 1usize..4,
         seed in any::<u64>(),
     ) {
-        let config = ModelConfig { input_dim: 6, hidden: vec![5], latent, activation: Activation::Tanh };
+        let config = ModelConfig { input_dim: 6, hidden: vec![5], latent, activation: Activation::Tanh, conv: None };
         let mut rng = StdRng::seed_from_u64(seed);
         let model = Vae::<f64>::new(config, &mut rng);
         let (x, eps) = (images(batch, 6), noise(1, batch, latent, &mut rng));
@@ -115,7 +115,7 @@ proptest! {
     ) {
         // The same noise for every sample: all K log-weights of an image are one value c,
         // and logsumexp_i c − ln K = c: the bound is the one-sample value, exactly.
-        let config = ModelConfig { input_dim: 5, hidden: vec![4], latent: 2, activation: Activation::Softplus };
+        let config = ModelConfig { input_dim: 5, hidden: vec![4], latent: 2, activation: Activation::Softplus, conv: None };
         let mut rng = StdRng::seed_from_u64(seed);
         let model = Vae::<f64>::new(config, &mut rng);
         let x = images(batch, 5);
@@ -143,6 +143,7 @@ fn the_bound_does_not_loosen_as_k_grows() {
         hidden: vec![8],
         latent: 3,
         activation: Activation::Tanh,
+        conv: None,
     };
     let mut rng = StdRng::seed_from_u64(5);
     let model = Vae::<f64>::new(config, &mut rng);

@@ -9,6 +9,7 @@ use crate::data::source::{self, parse_image_size};
 use crate::error::{Error, Result};
 use crate::io::tensor_file::Verification;
 use crate::model::checkpoint::{load_model, Checkpoint};
+use crate::model::config::ModelConfig;
 
 /// The bundled MNIST, relative to the project's root.
 pub(super) const DEFAULT_DATA: &str = "datasets/mnist";
@@ -64,24 +65,23 @@ impl ModelAndData {
     /// The model, and the images of --data it takes (checked to be of its size).
     pub(super) fn load(&self) -> Result<(Checkpoint<f32>, Dataset)> {
         let checkpoint = load_checkpoint(&self.checkpoint)?;
-        let images = self.common.images(
-            self.set,
-            &self.checkpoint,
-            checkpoint.model.config.input_dim,
-        )?;
+        let images = self
+            .common
+            .images(self.set, &self.checkpoint, &checkpoint.model.config)?;
         Ok((checkpoint, images))
     }
 }
 
 impl DataArgs {
-    /// The images `which` names, checked to fit a model of `input_dim` pixels read from
-    /// `checkpoint`.
+    /// The images `which` names, checked to fit the model `config` read from
+    /// `checkpoint`: as many pixels for an MLP, the very height and width for a conv model.
     pub(super) fn images(
         &self,
         which: WhichSet,
         checkpoint: &Path,
-        input_dim: usize,
+        config: &ModelConfig,
     ) -> Result<Dataset> {
+        let input_dim = config.input_dim;
         let path = resolve_data_dir(&self.data);
         let loaded = source::load_data(&path, self.image_size)?;
         let (set, what) = match (which, loaded.test) {
@@ -102,6 +102,20 @@ impl DataArgs {
                 &path,
                 format!("the {what} set holds no images"),
             ));
+        }
+        if let Some([_, h, w]) = config.conv.as_ref().map(|c| c.image) {
+            if (set.rows, set.cols) != (h, w) {
+                return Err(Error::invalid(
+                    checkpoint,
+                    format!(
+                        "the conv model takes {h}×{w} images, those in {} are {}×{} (give \
+                         --image-size {h}x{w} to resize a folder's images)",
+                        path.display(),
+                        set.rows,
+                        set.cols
+                    ),
+                ));
+            }
         }
         if set.pixels() != input_dim {
             return Err(Error::invalid(
@@ -142,7 +156,21 @@ pub(super) fn picture_size(
     path: &Path,
 ) -> Result<(usize, usize)> {
     let input_dim = checkpoint.model.config.input_dim;
+    let conv_image = checkpoint
+        .model
+        .config
+        .conv
+        .as_ref()
+        .map(|c| [c.image[1], c.image[2]]);
     match given.or(checkpoint.image_size) {
+        Some((h, w)) if conv_image.is_some_and(|image| image != [h, w]) => Err(Error::config(
+            "--image-size",
+            format!(
+                "{h}x{w}, but the conv model in {} draws {:?} images",
+                path.display(),
+                conv_image.unwrap_or_default()
+            ),
+        )),
         Some((h, w)) if h * w == input_dim => Ok((h, w)),
         Some((h, w)) => Err(Error::config(
             "--image-size",

@@ -53,7 +53,7 @@ impl EvalArgs {
         let Checkpoint { model, beta, .. } = load_checkpoint(&args.checkpoint)?;
         let test = args
             .common
-            .images(args.set, &args.checkpoint, model.config.input_dim)?;
+            .images(args.set, &args.checkpoint, &model.config)?;
         // A binarized test set is drawn once, from its own stream of --seed: the ELBO, the
         // active units and the importance-weighted bound all score the same binary images.
         let test = if args.binarize {

@@ -39,11 +39,10 @@ impl ManifoldArgs {
             &self.input.checkpoint,
         )?;
         let codes = if model.config.latent > 2 {
-            let images = self.input.common.images(
-                self.input.set,
-                &self.input.checkpoint,
-                model.config.input_dim,
-            )?;
+            let images =
+                self.input
+                    .common
+                    .images(self.input.set, &self.input.checkpoint, &model.config)?;
             Some(encode_all(model, &images).0)
         } else {
             None

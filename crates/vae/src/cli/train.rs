@@ -8,6 +8,7 @@ use clap::Args;
 use super::data_args::{resolve_data_dir, DataArgs};
 use crate::data::source;
 use crate::error::Result;
+use crate::model::config::Arch;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
 use crate::run::folder::RunFolder;
@@ -44,9 +45,27 @@ pub(super) struct TrainArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = Settings::default().lr)]
     lr: f64,
-    /// Encoder hidden sizes, comma-separated (the decoder mirrors them), e.g. 200,200.
-    #[arg(long, value_delimiter = ',', default_values_t = Settings::default().hidden)]
-    hidden: Vec<usize>,
+    /// The model: mlp (dense layers) or conv (conv layers, then dense ones; the decoder
+    /// mirrors them with transposed convs).
+    #[arg(long, value_enum, default_value_t = Settings::default().arch)]
+    arch: Arch,
+    /// Hidden (dense) sizes, comma-separated (the decoder mirrors them), e.g. 200,200;
+    /// for --arch conv, the dense layers after the conv layers, or none. [default: 400
+    /// for mlp, none for conv]
+    #[arg(long, value_parser = parse_sizes, value_name = "SIZES")]
+    hidden: Option<Sizes>,
+    /// --arch conv: output channels of each conv layer, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = Settings::default().channels)]
+    channels: Vec<usize>,
+    /// --arch conv: the side of every conv layer's square kernel.
+    #[arg(long, default_value_t = Settings::default().kernel)]
+    kernel: usize,
+    /// --arch conv: every conv layer's stride.
+    #[arg(long, default_value_t = Settings::default().stride)]
+    stride: usize,
+    /// --arch conv: every conv layer's zero padding.
+    #[arg(long, default_value_t = Settings::default().padding)]
+    padding: usize,
     /// Size of the latent code z.
     #[arg(long, default_value_t = Settings::default().latent)]
     latent: usize,
@@ -113,8 +132,18 @@ pub(super) struct TrainArgs {
 impl TrainArgs {
     /// The run's settings as these flags give them.
     fn settings(&self) -> Settings {
+        let hidden = match (&self.hidden, self.arch) {
+            (Some(Sizes(sizes)), _) => sizes.clone(),
+            (None, Arch::Mlp) => Settings::default().hidden,
+            (None, Arch::Conv) => vec![],
+        };
         Settings {
-            hidden: self.hidden.clone(),
+            arch: self.arch,
+            channels: self.channels.clone(),
+            kernel: self.kernel,
+            stride: self.stride,
+            padding: self.padding,
+            hidden,
             latent: self.latent,
             activation: self.activation.clone(),
             beta: self.beta,
@@ -186,4 +215,22 @@ impl TrainArgs {
         }
         Ok(())
     }
+}
+
+/// Layer sizes as typed: `200,200`, or `none` (or nothing) for no layer.
+#[derive(Clone, Debug)]
+pub(super) struct Sizes(Vec<usize>);
+
+fn parse_sizes(text: &str) -> std::result::Result<Sizes, String> {
+    if text.is_empty() || text == "none" {
+        return Ok(Sizes(vec![]));
+    }
+    text.split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map_err(|_| format!("'{s}' is not a size: give sizes like 200,200, or none"))
+        })
+        .collect::<std::result::Result<_, _>>()
+        .map(Sizes)
 }

@@ -5,6 +5,8 @@
 //! its metadata under the golden fixtures' keys: `input_dim`, `hidden` (a JSON list),
 //! `latent`, `activation`, `beta`, and `image_size` (`[height, width]`, for pictures;
 //! optional: without it, square images are assumed where the input size is a square).
+//! A conv model adds its geometry under the keys of [`crate::model::conv_metadata`]
+//! (`arch`, `image`, `channels`, `kernel`, `stride`, `padding`).
 //! Any file with those names and keys, F32 or F64, made
 //! here or elsewhere, can be evaluated and sampled by this program. A training state
 //! (`state-epoch-*.safetensors`, see [`crate::run::state`]) is also a weights file: it holds
@@ -23,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::io::tensor_file::{check_finite, TensorFile, Verification};
 use crate::model::activation::Activation;
 use crate::model::config::ModelConfig;
+use crate::model::conv_metadata::{conv_metadata, parse_conv};
 use crate::model::vae::Vae;
 
 /// The metadata `format` value of our weights files.
@@ -70,6 +73,7 @@ pub fn model_file<T: Float>(
         ("beta", beta.to_string()),
     ];
     file.metadata = meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    file.metadata.extend(conv_metadata(c.conv.as_ref()));
     if let Some((h, w)) = image_size {
         file.metadata
             .insert("image_size".into(), format!("[{h},{w}]"));
@@ -108,7 +112,10 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
             ),
         ));
     }
-    let image_size = image_size.or(square_image(model.config.input_dim));
+    let conv_image = model.config.conv.as_ref().map(|c| (c.image[1], c.image[2]));
+    let image_size = conv_image
+        .or(image_size)
+        .or(square_image(model.config.input_dim));
     if !file.tensors.is_empty() {
         let extra: Vec<&String> = file.tensors.keys().collect();
         return Err(Error::invalid(
@@ -179,11 +186,29 @@ pub(crate) fn model_from_file<T: Float>(
         .ok()
         .filter(|b: &f64| b.is_finite() && *b >= 0.0)
         .ok_or_else(|| bad("beta", &beta_text, "expected a finite number ≥ 0"))?;
+    let conv = parse_conv(path, &file.metadata)?;
+    let input_dim = match (&conv, file.metadata.contains_key("input_dim")) {
+        (Some(c), false) => c.image.iter().product(),
+        _ => int("input_dim")?,
+    };
+    if let Some(c) = conv
+        .as_ref()
+        .filter(|c| c.image.iter().product::<usize>() != input_dim)
+    {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "metadata 'input_dim' = {input_dim} is not the {} pixels of 'image'",
+                c.image.iter().product::<usize>()
+            ),
+        ));
+    }
     let config = ModelConfig {
-        input_dim: int("input_dim")?,
+        input_dim,
         hidden,
         latent: int("latent")?,
         activation,
+        conv,
     };
 
     let mut params = Vec::new();
@@ -215,9 +240,14 @@ pub(crate) fn model_from_file<T: Float>(
 
 /// "input_dim 784, hidden [400], latent 20, relu" for messages.
 fn describe(c: &ModelConfig) -> String {
+    let conv = c.conv.as_ref().map(|c| c.describe() + ", ");
     format!(
-        "input_dim {}, hidden {:?}, latent {}, {}",
-        c.input_dim, c.hidden, c.latent, c.activation
+        "{}input_dim {}, hidden {:?}, latent {}, {}",
+        conv.unwrap_or_default(),
+        c.input_dim,
+        c.hidden,
+        c.latent,
+        c.activation
     )
 }
 
@@ -232,6 +262,7 @@ mod tests {
             hidden: vec![5, 4],
             latent: 2,
             activation: Activation::Tanh,
+            conv: None,
         }
     }
 

@@ -1,19 +1,40 @@
 //! The architecture: layer sizes and the nonlinearity, what a checkpoint's metadata
 //! records, and from which every parameter's name and shape follow.
+//!
+//! Two families share it: the MLP (`conv: None`: dense layers on the flat image) and the
+//! convolutional VAE (`conv: Some(_)`: conv layers first, then the dense layers on their
+//! flattened output, and a decoder that mirrors both; see [`ConvShape`]).
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::activation::Activation;
+use crate::model::conv_shape::ConvShape;
+
+/// The model family (`--arch`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arch {
+    /// Dense layers on the flat image (Kingma & Welling's model).
+    #[default]
+    Mlp,
+    /// Conv layers, then dense ones; transposed convs in the decoder.
+    Conv,
+}
 
 /// The architecture: what a checkpoint's metadata records.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
     /// Pixels per image (784 for MNIST).
     pub input_dim: usize,
-    /// Encoder hidden sizes; the decoder uses them in reverse.
+    /// Encoder hidden (dense) sizes; the decoder uses them in reverse. For the conv
+    /// model, the dense layers after the flatten (may be none).
     pub hidden: Vec<usize>,
     /// Size of z.
     pub latent: usize,
     /// Hidden-layer nonlinearity.
     pub activation: Activation,
+    /// The conv layers, for the convolutional VAE (`None`: the MLP).
+    pub conv: Option<ConvShape>,
 }
 
 impl Default for ModelConfig {
@@ -24,19 +45,29 @@ impl Default for ModelConfig {
             hidden: vec![400],
             latent: 20,
             activation: Activation::Relu,
+            conv: None,
         }
     }
 }
 
 impl ModelConfig {
-    /// Every parameter's name and shape, in the model's fixed order.
+    /// Every parameter's name and shape, in the model's fixed order (PyTorch's state-dict
+    /// order for the equivalent module): the conv layers, the dense encoder, the heads, the
+    /// dense decoder, its output (or projection) layer, the transposed convs.
     pub fn param_shapes(&self) -> Vec<(String, Vec<usize>)> {
         let mut shapes = Vec::new();
-        let mut layer = |name: String, inp: usize, out: usize| {
-            shapes.push((format!("{name}.weight"), vec![out, inp]));
+        let mut push = |name: String, weight: Vec<usize>, out: usize| {
+            shapes.push((format!("{name}.weight"), weight));
             shapes.push((format!("{name}.bias"), vec![out]));
         };
-        let mut inp = self.input_dim;
+        let k = self.conv.as_ref().map_or(0, |c| c.kernel);
+        let convs = self.conv.as_ref().map(ConvShape::layer_channels);
+        for (i, &(c_in, c_out)) in convs.iter().flatten().enumerate() {
+            push(format!("encoder.conv.{i}"), vec![c_out, c_in, k, k], c_out);
+        }
+        let mut layer = |name: String, inp: usize, out: usize| push(name, vec![out, inp], out);
+        let flat = self.conv.as_ref().map_or(self.input_dim, ConvShape::flat);
+        let mut inp = flat;
         for (i, &h) in self.hidden.iter().enumerate() {
             layer(format!("encoder.hidden.{i}"), inp, h);
             inp = h;
@@ -48,7 +79,17 @@ impl ModelConfig {
             layer(format!("decoder.hidden.{i}"), inp, h);
             inp = h;
         }
-        layer("decoder.out".into(), inp, self.input_dim);
+        match &convs {
+            None => layer("decoder.out".into(), inp, self.input_dim),
+            Some(convs) => {
+                layer("decoder.project".into(), inp, flat);
+                for (i, &(c_in, c_out)) in convs.iter().rev().enumerate() {
+                    // The transpose maps c_out back to c_in; PyTorch stores [C_in, C_out, k, k]
+                    // of the transposed layer, which is this conv's [c_out, c_in, k, k].
+                    push(format!("decoder.deconv.{i}"), vec![c_out, c_in, k, k], c_in);
+                }
+            }
+        }
         shapes
     }
 
@@ -61,16 +102,17 @@ impl ModelConfig {
             .expect("the parameter count overflows usize")
     }
 
-    /// The sizes as a name for messages and reports: "784-400-20".
+    /// The sizes as a name for messages and reports: "784-400-20", or
+    /// "1x28x28 conv 32,64 k4 s2 p1-20" for the conv model.
     pub fn name(&self) -> String {
-        let mut sizes = vec![self.input_dim];
-        sizes.extend(&self.hidden);
-        sizes.push(self.latent);
-        sizes
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("-")
+        let input = match &self.conv {
+            Some(conv) => conv.describe(),
+            None => self.input_dim.to_string(),
+        };
+        let mut sizes = vec![input];
+        sizes.extend(self.hidden.iter().map(|h| h.to_string()));
+        sizes.push(self.latent.to_string());
+        sizes.join("-")
     }
 
     /// Number of scalar parameters, or `None` when it does not fit in a `usize`

@@ -40,19 +40,23 @@ pub enum OutputBias {
     DataMean,
 }
 
-/// A weight `[fan_out, fan_in]` or a bias `[fan_out]` (whose fan-in is that of the
-/// weight before it), drawn as `init` says.
+/// A weight (`[fan_out, fan_in]`, or a conv kernel `[C_out, C_in, kh, kw]`) or a bias
+/// (`[fan_out]`), drawn as `init` says. `weight` is the weight's shape (the bias's layer
+/// weight for a bias). As in PyTorch, a kernel's fans count its window:
+/// `fan_in = C_in·kh·kw`, `fan_out = C_out·kh·kw` (for a transposed conv, whose weight is
+/// `[C_in, C_out, kh, kw]`, PyTorch reads the same two dimensions, so the same rule holds).
 pub fn draw<T: Float, R: Rng>(
     init: Init,
     shape: &[usize],
-    fan_in: usize,
+    weight: &[usize],
     rng: &mut R,
 ) -> Tensor<T> {
-    let fan_out = shape[0];
+    let window: usize = weight.iter().skip(2).product();
+    let (fan_out, fan_in) = (weight[0] * window, weight[1] * window);
     let bound = match (init, shape.len()) {
         (Init::Pytorch, _) => 1.0 / (fan_in as f64).sqrt(),
-        (Init::Glorot, 2) => (6.0 / (fan_in + fan_out) as f64).sqrt(),
-        (Init::Glorot, _) => return Tensor::zeros(shape.to_vec()),
+        (Init::Glorot, 1) => return Tensor::zeros(shape.to_vec()),
+        (Init::Glorot, _) => (6.0 / (fan_in + fan_out) as f64).sqrt(),
     };
     Tensor::from_shape_fn(shape.to_vec(), |_| T::of(rng.gen_range(-bound..bound)))
 }
@@ -75,13 +79,20 @@ mod tests {
     #[test]
     fn glorot_uses_its_bound_and_zero_biases() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let w: Tensor<f64> = draw(Init::Glorot, &[200, 784], 784, &mut rng);
+        let w: Tensor<f64> = draw(Init::Glorot, &[200, 784], &[200, 784], &mut rng);
         let bound = (6.0f64 / 984.0).sqrt();
         assert!(w.iter().all(|v| v.abs() < bound) && w.iter().any(|v| v.abs() > 0.99 * bound));
-        let b: Tensor<f64> = draw(Init::Glorot, &[200], 784, &mut rng);
+        let b: Tensor<f64> = draw(Init::Glorot, &[200], &[200, 784], &mut rng);
         assert!(b.iter().all(|&v| v == 0.0));
-        let p: Tensor<f64> = draw(Init::Pytorch, &[200], 784, &mut rng);
+        let p: Tensor<f64> = draw(Init::Pytorch, &[200], &[200, 784], &mut rng);
         assert!(p.iter().all(|v| v.abs() < 1.0 / 28.0) && p.iter().any(|&v| v != 0.0));
+        // A 4×4 kernel from 2 to 3 channels: fan_in 2·16 = 32, fan_out 3·16 = 48.
+        let k: Tensor<f64> = draw(Init::Pytorch, &[3, 2, 4, 4], &[3, 2, 4, 4], &mut rng);
+        let bound = 1.0 / 32f64.sqrt();
+        assert!(k.iter().all(|v| v.abs() < bound) && k.iter().any(|v| v.abs() > 0.95 * bound));
+        let g: Tensor<f64> = draw(Init::Glorot, &[3, 2, 4, 4], &[3, 2, 4, 4], &mut rng);
+        let bound = (6.0f64 / 80.0).sqrt();
+        assert!(g.iter().all(|v| v.abs() < bound) && g.iter().any(|v| v.abs() > 0.95 * bound));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The VAE itself: its architecture, its parameters and its forward pass.
 //!
-//! - [`config`]: the architecture (`784-400-20`, ReLU), what a checkpoint records;
+//! - [`config`]: the architecture (`784-400-20`, ReLU), what a checkpoint records, and
+//!   [`conv_shape`]: the convolutional model's layer sizes;
 //! - [`vae`]: the parameters and the forward pass `x → (μ, logvar) → z → logits`, with
 //!   the reparameterization;
 //! - [`layers`]: the parameters on the tape, named as the math reads;
@@ -10,6 +11,8 @@
 pub mod activation;
 pub mod checkpoint;
 pub mod config;
+pub mod conv_metadata;
+pub mod conv_shape;
 pub mod init;
 pub mod layers;
 pub mod vae;

@@ -1,12 +1,24 @@
-//! The model: an MLP encoder `x → (μ, log σ²)` and an MLP decoder `z → logits`.
+//! The model: an encoder `x → (μ, log σ²)` and a decoder `z → logits`, an MLP or
+//! convolutional.
 //!
 //! ```text
 //! encoder:  h = act(x·W₁ᵀ + b₁) → … → μ = h·W_μᵀ + b_μ,  logvar = h·W_σᵀ + b_σ
 //! sample:   z = μ + exp(½·logvar) ⊙ ε,  ε ~ N(0, I)      (ε is an input: layers.rs)
 //! decoder:  h = act(z·V₁ᵀ + c₁) → … → logits = h·V_outᵀ + c_out
 //! ```
-//! Layers are stored as PyTorch's `nn.Linear` stores them (weight `[out, in]`, bias
-//! `[out]`) and named as PyTorch's state dict would name them, so checkpoints load there.
+//! The convolutional model puts conv layers in front of the encoder's dense layers and
+//! their transposes behind the decoder's (see [`crate::model::conv_shape`]):
+//!
+//! ```text
+//! encoder:  x [B, C, H, W] → act(conv2d(·)) → … → flatten → dense layers → μ, logvar
+//! decoder:  z → dense layers → act(project(·)) → unflatten [B, C_last, H_last, W_last]
+//!             → act(conv_transpose2d(·)) → … → conv_transpose2d(·) = logits [B, C, H, W]
+//! ```
+//! Images travel flat (`[B, C·H·W]`, channel-major, as `torch.flatten`) everywhere else,
+//! so the objectives, the training loop and the tools serve both models alike.
+//!
+//! Layers are stored as PyTorch's `nn.Linear`, `nn.Conv2d` and `nn.ConvTranspose2d` store
+//! them and named as PyTorch's state dict would name them, so checkpoints load there.
 
 use ndarray::Array2;
 use rand::Rng;
@@ -47,26 +59,31 @@ impl<T: Float> Vae<T> {
 
     /// A model initialised by `init` (see [`crate::model::init`]).
     pub fn with_init<R: Rng>(config: ModelConfig, init: Init, rng: &mut R) -> Self {
-        let mut fan_in = 1;
+        let mut weight = vec![];
         let params = config
             .param_shapes()
             .into_iter()
             .map(|(_, shape)| {
-                if shape.len() == 2 {
-                    fan_in = shape[1]; // a bias shares the fan-in of the weight before it
+                if shape.len() >= 2 {
+                    weight = shape.clone(); // a bias shares the fans of the weight before it
                 }
-                init::draw(init, &shape, fan_in, rng)
+                init::draw(init, &shape, &weight, rng)
             })
             .collect();
         Vae { config, params }
     }
 
     /// Sets the decoder's output bias to the logits of the pixel means `means` (one per
-    /// input pixel, in [0, 1]; clipped to [0.001, 0.999]).
+    /// input pixel, in [0, 1]; clipped to [0.001, 0.999]). The conv model's last
+    /// transposed conv has one bias per channel: it gets the logit of the channel's mean.
     pub fn set_output_bias_to_means(&mut self, means: &[f64]) {
         let bias = self.params.last_mut().expect("the decoder's output bias");
-        assert_eq!(bias.len(), means.len(), "one mean per pixel");
-        *bias = init::logits_of_means(means);
+        assert_eq!(self.config.input_dim, means.len(), "one mean per pixel");
+        let per_channel: Vec<f64> = means
+            .chunks(means.len() / bias.len())
+            .map(|plane| plane.iter().sum::<f64>() / plane.len() as f64)
+            .collect();
+        *bias = init::logits_of_means(&per_channel);
     }
 
     /// Parameter names, in order.
@@ -103,6 +120,18 @@ impl<T: Float> Vae<T> {
     pub fn encode<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
         let encoder = Layers::on(&self.config, params).encoder;
         let act = self.config.activation;
+        let x = match &self.config.conv {
+            None => x,
+            Some(shape) => {
+                let batch = x.shape()[0];
+                let image = [batch, shape.image[0], shape.image[1], shape.image[2]];
+                let h = encoder
+                    .convs
+                    .iter()
+                    .fold(x.reshape(&image), |h, conv| act.apply(conv.apply(h, shape)));
+                h.reshape(&[batch, shape.flat()])
+            }
+        };
         let h = encoder
             .hidden
             .iter()
@@ -127,7 +156,27 @@ impl<T: Float> Vae<T> {
             .hidden
             .iter()
             .fold(z, |h, layer| act.apply(layer.apply(h)));
-        decoder.out.apply(h)
+        let Some(shape) = &self.config.conv else {
+            return decoder.out.apply(h);
+        };
+        let batch = h.shape()[0];
+        let [c, height, width] = shape.last();
+        let mut h = act
+            .apply(decoder.out.apply(h))
+            .reshape(&[batch, c, height, width]);
+        let last = decoder.deconvs.len() - 1;
+        for (i, (deconv, pad)) in decoder
+            .deconvs
+            .iter()
+            .zip(shape.output_padding())
+            .enumerate()
+        {
+            h = deconv.apply_transposed(h, shape, pad);
+            if i < last {
+                h = act.apply(h);
+            }
+        }
+        h.reshape(&[batch, self.config.input_dim])
     }
 
     /// The encoder alone on a batch of images, with no gradients recorded: `(mu, logvar)`,

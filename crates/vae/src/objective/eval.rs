@@ -178,6 +178,7 @@ mod tests {
             hidden: vec![5],
             latent: 2,
             activation: Activation::Tanh,
+            conv: None,
         };
         let model = Vae::<f32>::new(config, &mut StdRng::seed_from_u64(4));
         let data = Dataset::new(

@@ -158,6 +158,7 @@ mod tests {
             hidden: vec![4],
             latent: 3,
             activation: Activation::Tanh,
+            conv: None,
         };
         let model = Vae::<f64>::new(config, &mut rand::rngs::StdRng::seed_from_u64(7));
         let x = Array2::from_shape_fn((2, 5), |(b, p)| ((b * 5 + p) % 3) as f64 / 2.0);

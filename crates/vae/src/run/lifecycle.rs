@@ -41,7 +41,7 @@ pub fn run(
         return Err(Error::config("--keep-checkpoints", "must be at least 1"));
     }
     // Sizes first: an impossible model is refused before the run folder is touched.
-    let config = settings.model(data.train.pixels())?;
+    let config = settings.model((data.train.rows, data.train.cols))?;
     check_training_memory(&config, settings.rows_per_step())?;
     let folder = RunFolder::new(&options.out);
     let mut run = start_or_resume(settings, config, data, options, &folder)?;

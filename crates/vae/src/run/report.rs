@@ -44,7 +44,7 @@ fn render(folder: &RunFolder, record: &RunRecord) -> Result<String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let model = s
-        .model(record.data.image_size[0] * record.data.image_size[1])
+        .model((record.data.image_size[0], record.data.image_size[1]))
         .map(|c| format!("{} {}", c.name(), c.activation))
         .unwrap_or_default();
     let (name, model, data) = (

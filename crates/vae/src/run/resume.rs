@@ -134,7 +134,7 @@ mod tests {
             let value = &as_object(&saved)[field];
             let candidates: Vec<Value> = match value {
                 Value::Bool(b) => vec![(!b).into()],
-                Value::String(_) => ["tanh", "glorot", "data-mean", "iwae", "step:1:0.5"]
+                Value::String(_) => ["tanh", "glorot", "data-mean", "iwae", "step:1:0.5", "conv"]
                     .map(Value::from)
                     .to_vec(),
                 Value::Array(_) => vec![vec![7].into()],

@@ -137,7 +137,7 @@ pub fn load(path: &Path) -> Result<TrainingState> {
     };
     let expected = record
         .settings
-        .model(model.config.input_dim)
+        .model((record.data.image_size[0], record.data.image_size[1]))
         .map_err(|e| Error::invalid(path, format!("the saved settings are invalid: {e}")))?;
     if model.config != expected || record.history.len() != record.epochs_done {
         return Err(Error::invalid(
@@ -176,7 +176,7 @@ mod tests {
             ..Settings::default()
         };
         let model = Vae::<f32>::new(
-            settings.model(6).unwrap(),
+            settings.model((2, 3)).unwrap(),
             &mut rand::rngs::StdRng::seed_from_u64(1),
         );
         let optimizer = State {

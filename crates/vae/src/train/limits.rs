@@ -24,8 +24,9 @@ pub fn available_memory() -> Option<u64> {
 /// Parameters: the weights, their gradients and Adam's two moments in f32, and as much
 /// again while a training state is serialized (≈ 10 copies). A batch: the input, and
 /// for every layer its pre-activation, activation and their gradients (≈ 6 values per
-/// input pixel and 12 per hidden or latent unit), for the larger of the training batch
-/// and the 1000-image test batches.
+/// input pixel and 12 per hidden or latent unit; a conv model adds 6 per value of each
+/// conv layer's output and of its transpose's), for the larger of the training batch and
+/// the 1000-image test batches.
 pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
     let params: f64 = config
         .param_shapes()
@@ -33,7 +34,8 @@ pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
         .map(|(_, shape)| shape.iter().map(|&d| d as f64).product::<f64>())
         .sum();
     let units = config.latent as f64 + config.hidden.iter().map(|&h| h as f64).sum::<f64>();
-    let per_row = 6.0 * config.input_dim as f64 + 12.0 * units;
+    let conv = config.conv.as_ref().map_or(0.0, |c| c.activations() as f64);
+    let per_row = 6.0 * config.input_dim as f64 + 12.0 * units + 6.0 * conv;
     let rows = (batch as f64).max(1000.0);
     (40.0 * params, 4.0 * per_row * rows)
 }
@@ -91,6 +93,7 @@ mod tests {
             hidden: vec![hidden],
             latent,
             activation: Activation::Relu,
+            conv: None,
         }
     }
 

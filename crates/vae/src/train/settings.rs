@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
 use crate::model::activation::Activation;
-use crate::model::config::ModelConfig;
+use crate::model::config::Arch;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
 
@@ -22,7 +22,23 @@ pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
 /// Everything a run is configured by. The defaults are the canonical PyTorch example.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Settings {
-    /// Encoder hidden sizes (the decoder mirrors them).
+    /// The model family: MLP or convolutional.
+    #[serde(default)]
+    pub arch: Arch,
+    /// Conv layers' output channels (`--arch conv`).
+    #[serde(default = "default_channels")]
+    pub channels: Vec<usize>,
+    /// Conv kernel side (`--arch conv`).
+    #[serde(default = "four")]
+    pub kernel: usize,
+    /// Conv stride (`--arch conv`).
+    #[serde(default = "two")]
+    pub stride: usize,
+    /// Conv zero padding (`--arch conv`).
+    #[serde(default = "one")]
+    pub padding: usize,
+    /// Encoder hidden (dense) sizes (the decoder mirrors them); for the conv model, the
+    /// dense layers after the flatten.
     pub hidden: Vec<usize>,
     /// Size of z.
     pub latent: usize,
@@ -85,6 +101,18 @@ fn one() -> usize {
     1
 }
 
+fn two() -> usize {
+    2
+}
+
+fn four() -> usize {
+    4
+}
+
+fn default_channels() -> Vec<usize> {
+    vec![32, 64]
+}
+
 fn constant() -> String {
     "constant".into()
 }
@@ -96,6 +124,11 @@ fn default_eps() -> f64 {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            arch: Arch::Mlp,
+            channels: default_channels(),
+            kernel: four(),
+            stride: two(),
+            padding: one(),
             hidden: vec![400],
             latent: 20,
             activation: "relu".into(),
@@ -191,48 +224,6 @@ impl Settings {
             positive("--clip-grad-norm", c)?;
         }
         self.schedule().map(|_| ())
-    }
-
-    /// The model architecture for images of `input_dim` pixels, refused when its size
-    /// does not even fit in a machine word.
-    pub fn model(&self, input_dim: usize) -> Result<ModelConfig> {
-        self.validate()?;
-        let config = ModelConfig {
-            input_dim,
-            hidden: self.hidden.clone(),
-            latent: self.latent,
-            activation: self
-                .activation
-                .parse()
-                .map_err(|e| Error::config("--activation", e))?,
-        };
-        // Whatever the memory, no array may have more bytes than an address can count.
-        let addressable = (isize::MAX as usize) / std::mem::size_of::<f64>();
-        let rows = self.batch_size.checked_mul(self.k);
-        if rows
-            .and_then(|r| r.checked_mul(input_dim))
-            .is_none_or(|n| n > addressable)
-        {
-            return Err(Error::config(
-                "--batch-size",
-                format!(
-                    "a batch of {} images × {} samples of {input_dim} pixels is more than \
-                    this machine can address",
-                    self.batch_size, self.k
-                ),
-            ));
-        }
-        if config.checked_param_count().is_none_or(|n| n > addressable) {
-            return Err(Error::config(
-                "--hidden",
-                format!(
-                    "a model with hidden sizes {:?} and latent size {} has more parameters than \
-                        this machine can count",
-                    self.hidden, self.latent
-                ),
-            ));
-        }
-        Ok(config)
     }
 
     /// Rows each training step sends through the decoder: the batch times K.
@@ -339,7 +330,7 @@ mod tests {
             hidden: vec![usize::MAX],
             ..Settings::default()
         };
-        let err = huge.model(784).unwrap_err().to_string();
+        let err = huge.model((28, 28)).unwrap_err().to_string();
         assert!(
             err.starts_with("--hidden") && err.contains("more parameters"),
             "{err}"
@@ -348,7 +339,7 @@ mod tests {
             batch_size: usize::MAX / 2,
             ..Settings::default()
         };
-        let err = huge.model(784).unwrap_err().to_string();
+        let err = huge.model((28, 28)).unwrap_err().to_string();
         assert!(
             err.starts_with("--batch-size") && err.contains("can address"),
             "{err}"

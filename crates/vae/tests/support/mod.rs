@@ -7,8 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use tensor::Tensor;
+use tensor::{Tape, Tensor, Var};
 use vae::io::tensor_file::TensorFile;
+use vae::model::conv_metadata::parse_conv;
+use vae::objective::loss::elbo;
 use vae::{Activation, ModelConfig, Vae};
 
 /// Every `tests/fixtures/{prefix}*.safetensors` (at the repository's root, beside the
@@ -30,16 +32,23 @@ pub fn meta(file: &TensorFile<f64>, path: &Path, key: &str) -> String {
     file.meta(path, key).unwrap().to_string()
 }
 
-/// The model a fixture describes: its configuration from the metadata, its parameters
+/// The model a fixture describes: its configuration from the metadata (an MLP, or a conv
+/// model when the metadata has `channels`, read as checkpoints are read), its parameters
 /// taken out of the file under their checkpoint names.
 pub fn model(file: &mut TensorFile<f64>, path: &Path) -> Vae<f64> {
+    let conv = parse_conv(path, &file.metadata).unwrap();
+    let input_dim = match &conv {
+        Some(c) => c.image.iter().product(),
+        None => meta(file, path, "input_dim").parse().unwrap(),
+    };
     let config = ModelConfig {
-        input_dim: meta(file, path, "input_dim").parse().unwrap(),
+        input_dim,
         hidden: serde_json::from_str(&meta(file, path, "hidden")).unwrap(),
         latent: meta(file, path, "latent").parse().unwrap(),
         activation: meta(file, path, "activation")
             .parse::<Activation>()
             .unwrap(),
+        conv,
     };
     let names: Vec<String> = config.param_shapes().into_iter().map(|(n, _)| n).collect();
     let params = names.iter().map(|n| file.take(path, n).unwrap()).collect();
@@ -69,4 +78,43 @@ pub fn assert_matches(file: &mut TensorFile<f64>, path: &Path, checks: Vec<(Stri
             "{name}: {key} differs from PyTorch by {rel:.2e} relative"
         );
     }
+}
+
+/// One ELBO forward and backward of `model` on `x` (flat, `[batch, input_dim]`) with
+/// noise `eps`, checked against the fixture's `expected.*` (`mu`, `logvar`, `logits` in
+/// the fixture's own shape, `loss`, `recon`, `kl`, every `grad.<parameter>`) to 1e-9
+/// relative. Returns the loss.
+pub fn check_elbo(
+    file: &mut TensorFile<f64>,
+    path: &Path,
+    model: &Vae<f64>,
+    (x, eps): (&Tensor<f64>, &Tensor<f64>),
+    beta: f64,
+) -> f64 {
+    let tape = Tape::<f64>::new();
+    let vars = model.bind_copies(&tape);
+    let (xv, epsv) = (tape.constant(x), tape.constant(eps));
+    let out = model.forward(&vars, xv, epsv);
+    let terms = elbo(&out, xv, beta);
+    let mut grads = tape.backward(terms.loss);
+
+    let scalar = |v: Var<'_, f64>| v.to_tensor().into_shape_with_order(vec![1]).unwrap();
+    let logits_shape = file.tensors["expected.logits"].shape().to_vec();
+    let logits = out.logits.to_tensor();
+    let mut checks: Vec<(String, Tensor<f64>)> = vec![
+        ("mu".into(), out.mu.to_tensor()),
+        ("logvar".into(), out.logvar.to_tensor()),
+        (
+            "logits".into(),
+            logits.into_shape_with_order(logits_shape).unwrap(),
+        ),
+        ("loss".into(), scalar(terms.loss)),
+        ("recon".into(), scalar(terms.recon)),
+        ("kl".into(), scalar(terms.kl)),
+    ];
+    for (name, &v) in model.names().iter().zip(&vars) {
+        checks.push((format!("grad.{name}"), grads.wrt(v)));
+    }
+    assert_matches(file, path, checks);
+    terms.loss.item()
 }
