@@ -24,9 +24,10 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::im2col::{col2im, im2col, Window};
+use super::im2col::{batch_major, channel_major, col2im, group_size, im2col, Window};
 use crate::speed::gemm::gemm;
 use crate::speed::parallel::contiguous;
+use crate::speed::workspace::{with_buffers, SLOTS};
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -91,21 +92,34 @@ impl Conv {
         Conv { batch, c_out, g }
     }
 
-    /// `y = W · im2col(x_b) + bias` for every image, into `y` (zeros on entry).
+    /// `y = W · im2col(x) + bias`, a group of images at a time, into `y`.
     fn forward<T: Float>(&self, x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>, y: &mut Tensor<T>) {
         let (x, w, bias) = (contiguous(x), contiguous(w), contiguous(b));
-        let (l, w2) = (self.g.positions(), self.weights(&w));
-        let mut cols = vec![T::zero(); self.g.rows() * l];
+        let (l, rows, image, c_out) = (
+            self.g.positions(),
+            self.g.rows(),
+            self.g.image_len(),
+            self.c_out,
+        );
+        let group = group_size(self.batch, rows * l);
         let y = y.as_slice_mut().expect("a new array is row-major");
-        for (x_b, y_b) in images(&x, self.g).zip(y.chunks_mut(self.c_out * l)) {
-            im2col(x_b, &self.g, &mut cols);
-            for (row, &bias) in y_b.chunks_mut(l).zip(bias.iter()) {
-                row.fill(bias);
+        let lens = [rows * group * l, c_out * group * l, 0];
+        with_buffers(lens, |[cols, out, _]: &mut [Vec<T>; SLOTS]| {
+            for (x_g, y_g) in x.chunks(group * image).zip(y.chunks_mut(group * c_out * l)) {
+                let width = x_g.len() / image * l;
+                let cols = &mut cols[..rows * width];
+                im2col(x_g, &self.g, cols);
+                let out = &mut out[..c_out * width];
+                gemm(
+                    T::one(),
+                    self.weights(&w),
+                    matrix(cols, rows),
+                    T::zero(),
+                    matrix_mut(out, c_out),
+                );
+                batch_major(out, c_out, l, Some(&bias), y_g);
             }
-            let cols = ArrayView2::from_shape((self.g.rows(), l), &cols).expect("rows × L");
-            let y_b = ArrayViewMut2::from_shape((self.c_out, l), y_b).expect("C_out × L");
-            gemm(T::one(), w2.view(), cols, T::one(), y_b);
-        }
+        });
     }
 
     /// `W` as the matrix `[C_out, C·kh·kw]`.
@@ -115,9 +129,15 @@ impl Conv {
     }
 }
 
-/// The images of a row-major batch `[B, C, H, W]`, one slice each.
-pub(super) fn images<T: Float>(x: &[T], g: Window) -> std::slice::Chunks<'_, T> {
-    x.chunks(g.c * g.size[0] * g.size[1])
+/// A row-major slice as a matrix of `rows` rows.
+pub(super) fn matrix<T: Float>(v: &[T], rows: usize) -> ArrayView2<'_, T> {
+    ArrayView2::from_shape((rows, v.len() / rows), v).expect("rows × columns")
+}
+
+/// A row-major slice as a mutable matrix of `rows` rows.
+pub(super) fn matrix_mut<T: Float>(v: &mut [T], rows: usize) -> ArrayViewMut2<'_, T> {
+    let columns = v.len() / rows;
+    ArrayViewMut2::from_shape((rows, columns), v).expect("rows × columns")
 }
 
 /// `dbias[o] = Σ_{b, h, w} dy[b, o, h, w]` of a row-major `dy` `[batch, channels, …]`:
@@ -144,27 +164,48 @@ impl<T: Float> Backward<T> for Conv {
             contiguous(inputs[1]),
             contiguous(&dy),
         );
-        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
-        let dys = dy.chunks(self.c_out * l);
+        let (l, rows, image, c_out) = (
+            self.g.positions(),
+            self.g.rows(),
+            self.g.image_len(),
+            self.c_out,
+        );
+        let w2 = self.weights(&w);
         let mut dx = needs[0].then(|| Tensor::zeros(inputs[0].raw_dim()));
-        let mut dw = needs[1].then(|| Tensor::zeros(vec![self.c_out, rows]));
-        let mut cols = vec![T::zero(); rows * l];
-        let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
-        let mut dxs = dxs.map(|d| d.chunks_mut(self.g.c * self.g.size[0] * self.g.size[1]));
-        for (x_b, dy_b) in images(&x, self.g).zip(dys) {
-            let dy_b = ArrayView2::from_shape((self.c_out, l), dy_b).expect("C_out × L");
-            if let Some(dw) = dw.as_mut() {
-                im2col(x_b, &self.g, &mut cols);
-                let cols = ArrayView2::from_shape((rows, l), &cols).expect("rows × L");
-                let dw = dw.view_mut().into_dimensionality().expect("2-D");
-                gemm(T::one(), dy_b.view(), cols.t(), T::one(), dw);
+        let mut dw = needs[1].then(|| Tensor::zeros(vec![c_out, rows]));
+        let group = group_size(self.batch, rows * l);
+        let lens = [rows * group * l, c_out * group * l, 0];
+        with_buffers(lens, |[cols, dy_cm, _]: &mut [Vec<T>; SLOTS]| {
+            let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
+            let mut dxs = dxs.map(|d| d.chunks_mut(group * image));
+            for (x_g, dy_g) in x.chunks(group * image).zip(dy.chunks(group * c_out * l)) {
+                let width = x_g.len() / image * l;
+                let dy_cm = &mut dy_cm[..c_out * width];
+                channel_major(dy_g, c_out, l, dy_cm);
+                let (dy_m, cols) = (matrix(dy_cm, c_out), &mut cols[..rows * width]);
+                if let Some(dw) = dw.as_mut() {
+                    im2col(x_g, &self.g, cols);
+                    let dw = dw.view_mut().into_dimensionality().expect("2-D");
+                    gemm(
+                        T::one(),
+                        dy_m.view(),
+                        matrix(cols, rows).reversed_axes(),
+                        T::one(),
+                        dw,
+                    );
+                }
+                if let Some(dx_g) = dxs.as_mut().and_then(|d| d.next()) {
+                    gemm(
+                        T::one(),
+                        w2.t(),
+                        dy_m.view(),
+                        T::zero(),
+                        matrix_mut(cols, rows),
+                    );
+                    col2im(cols, &self.g, dx_g);
+                }
             }
-            if let Some(dx_b) = dxs.as_mut().and_then(|d| d.next()) {
-                let mut dcols = ArrayViewMut2::from_shape((rows, l), &mut cols).expect("rows × L");
-                gemm(T::one(), w2.t(), dy_b.view(), T::zero(), dcols.view_mut());
-                col2im(&cols, &self.g, dx_b);
-            }
-        }
+        });
         let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.c_out));
         let dw = dw.map(|dw| {
             dw.into_shape_with_order(inputs[1].raw_dim())

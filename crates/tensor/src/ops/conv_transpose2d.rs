@@ -21,12 +21,13 @@
 //! convolution would map to the same `H`: a stride-2 convolution takes 7 and 8 rows both to
 //! 4, so its transpose needs to be told which to restore. Reads both inputs in backward.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::ArrayView2;
 
-use super::conv2d::{bias_gradient, images};
-use super::im2col::{col2im, im2col, Window};
+use super::conv2d::{bias_gradient, matrix, matrix_mut};
+use super::im2col::{batch_major, channel_major, col2im, group_size, im2col, Window};
 use crate::speed::gemm::gemm;
 use crate::speed::parallel::contiguous;
+use crate::speed::workspace::{with_buffers, SLOTS};
 use crate::{Backward, Float, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -106,23 +107,38 @@ impl Transposed {
         Transposed { batch, c_in, g }
     }
 
-    /// `y_b = col2im(Wᵀ · x_b) + bias` for every image, into `y` (zeros on entry).
+    /// `y = col2im(Wᵀ · x) + bias`, a group of images at a time, into `y` (zeros on entry).
     fn forward<T: Float>(&self, x: &Tensor<T>, w: &Tensor<T>, b: &Tensor<T>, y: &mut Tensor<T>) {
-        let (x, w) = (contiguous(x), contiguous(w));
-        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
-        let mut cols = vec![T::zero(); rows * l];
-        let image = self.g.c * self.g.size[0] * self.g.size[1];
+        let (x, w, bias) = (contiguous(x), contiguous(w), contiguous(b));
+        let (l, rows, image, c_in) = (
+            self.g.positions(),
+            self.g.rows(),
+            self.g.image_len(),
+            self.c_in,
+        );
+        let group = group_size(self.batch, rows * l);
         let y = y.as_slice_mut().expect("a new array is row-major");
-        let xs = x.chunks(self.c_in * l);
-        for (x_b, y_b) in xs.zip(y.chunks_mut(image)) {
-            let x_b = ArrayView2::from_shape((self.c_in, l), x_b).expect("C_in × H·W");
-            let cols_view = ArrayViewMut2::from_shape((rows, l), &mut cols).expect("rows × L");
-            gemm(T::one(), w2.t(), x_b, T::zero(), cols_view);
-            col2im(&cols, &self.g, y_b);
-            let per_channel = y_b.chunks_mut(self.g.size[0] * self.g.size[1]);
-            for (channel, &bias) in per_channel.zip(b.iter()) {
-                channel.iter_mut().for_each(|v| *v += bias);
+        let lens = [c_in * group * l, rows * group * l, 0];
+        with_buffers(lens, |[x_cm, cols, _]: &mut [Vec<T>; SLOTS]| {
+            for (x_g, y_g) in x.chunks(group * c_in * l).zip(y.chunks_mut(group * image)) {
+                let width = x_g.len() / c_in;
+                let x_cm = &mut x_cm[..c_in * width];
+                channel_major(x_g, c_in, l, x_cm);
+                let cols = &mut cols[..rows * width];
+                gemm(
+                    T::one(),
+                    self.weights(&w).t(),
+                    matrix(x_cm, c_in),
+                    T::zero(),
+                    matrix_mut(cols, rows),
+                );
+                col2im(cols, &self.g, y_g);
             }
+        });
+        let plane = self.g.size[0] * self.g.size[1];
+        for (i, channel) in y.chunks_mut(plane).enumerate() {
+            let bias = bias[i % self.g.c];
+            channel.iter_mut().for_each(|v| *v += bias);
         }
     }
 
@@ -146,26 +162,43 @@ impl<T: Float> Backward<T> for Transposed {
             contiguous(inputs[1]),
             contiguous(&dy),
         );
-        let (l, rows, w2) = (self.g.positions(), self.g.rows(), self.weights(&w));
+        let (l, rows, image, c_in) = (
+            self.g.positions(),
+            self.g.rows(),
+            self.g.image_len(),
+            self.c_in,
+        );
+        let w2 = self.weights(&w);
         let mut dx = needs[0].then(|| Tensor::zeros(inputs[0].raw_dim()));
-        let mut dw = needs[1].then(|| Tensor::zeros(vec![self.c_in, rows]));
-        let mut cols = vec![T::zero(); rows * l];
-        let xs = x.chunks(self.c_in * l);
-        let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
-        let mut dxs = dxs.map(|d| d.chunks_mut(self.c_in * l));
-        for (x_b, dy_b) in xs.zip(images(&dy, self.g)) {
-            im2col(dy_b, &self.g, &mut cols);
-            let dcols = ArrayView2::from_shape((rows, l), &cols).expect("rows × L");
-            if let Some(dx_b) = dxs.as_mut().and_then(|d| d.next()) {
-                let dx_b = ArrayViewMut2::from_shape((self.c_in, l), dx_b).expect("C_in × L");
-                gemm(T::one(), w2.view(), dcols, T::zero(), dx_b);
+        let mut dw = needs[1].then(|| Tensor::zeros(vec![c_in, rows]));
+        let group = group_size(self.batch, rows * l);
+        let lens = [rows * group * l, c_in * group * l, 0];
+        with_buffers(lens, |[dcols, x_cm, _]: &mut [Vec<T>; SLOTS]| {
+            let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
+            let mut dxs = dxs.map(|d| d.chunks_mut(group * c_in * l));
+            for (x_g, dy_g) in x.chunks(group * c_in * l).zip(dy.chunks(group * image)) {
+                let width = x_g.len() / c_in;
+                let dcols = &mut dcols[..rows * width];
+                im2col(dy_g, &self.g, dcols);
+                let (dcols, x_cm) = (matrix(dcols, rows), &mut x_cm[..c_in * width]);
+                if let Some(dx_g) = dxs.as_mut().and_then(|d| d.next()) {
+                    // x_cm holds dx (channel-major) here, then x for the weight gradient.
+                    gemm(
+                        T::one(),
+                        w2.view(),
+                        dcols.view(),
+                        T::zero(),
+                        matrix_mut(x_cm, c_in),
+                    );
+                    batch_major(x_cm, c_in, l, None, dx_g);
+                }
+                if let Some(dw) = dw.as_mut() {
+                    channel_major(x_g, c_in, l, x_cm);
+                    let dw = dw.view_mut().into_dimensionality().expect("2-D");
+                    gemm(T::one(), matrix(x_cm, c_in), dcols.t(), T::one(), dw);
+                }
             }
-            if let Some(dw) = dw.as_mut() {
-                let x_b = ArrayView2::from_shape((self.c_in, l), x_b).expect("C_in × L");
-                let dw = dw.view_mut().into_dimensionality().expect("2-D");
-                gemm(T::one(), x_b.view(), dcols.t(), T::one(), dw);
-            }
-        }
+        });
         let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.g.c));
         let dw = dw.map(|dw| {
             dw.into_shape_with_order(inputs[1].raw_dim())

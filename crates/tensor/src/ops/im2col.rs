@@ -23,8 +23,28 @@
 //! from, and where windows overlap the values add up. A linear map's gradient is its
 //! adjoint applied to the output's gradient, so col2im is where a convolution's input
 //! gradient goes, and the forward of a transposed convolution.
+//!
+//! A batch is lowered a group of images at a time: the group's columns side by side,
+//! `cols [C·kh·kw, n·L]` (image b's at columns `b·L..(b+1)·L`), so one product serves
+//! the group, `W · cols = [C_out, n·L]`: a matrix wide enough for the GEMM to run near
+//! its peak, where one image's `L` columns (49 for a 7×7 output) would leave it starved.
+//! The images stay batch-major (`[n, C, L]`) everywhere else; [`channel_major`] and
+//! [`batch_major`] turn a group from one layout to the other. The buffers live in
+//! [`crate::speed::workspace`], and a group is at most [`GROUP_VALUES`] values of `cols`,
+//! so the scratch memory is bounded whatever the batch.
 
+use crate::speed::parallel::for_each_indexed_chunk_mut;
 use crate::Float;
+
+/// The most values of `cols` one group may hold (4 MiB of `f32`), unless one image
+/// alone needs more.
+pub(crate) const GROUP_VALUES: usize = 1 << 22;
+
+/// Images per group when each lowers to `per_image` values of `cols`: as many as fit in
+/// [`GROUP_VALUES`], at least one, at most the batch.
+pub(crate) fn group_size(batch: usize, per_image: usize) -> usize {
+    (GROUP_VALUES / per_image.max(1)).clamp(1, batch.max(1))
+}
 
 /// The geometry of one convolution: the image it reads (`c` channels of `h × w`), its
 /// kernel, stride, zero padding and dilation, and the output size they give.
@@ -82,56 +102,147 @@ impl Window {
         self.out[0] * self.out[1]
     }
 
-    /// For kernel offset `i` along `axis`: each output index `o` with the input index it
-    /// reads (`o·s − p + i·d`), or `None` where that falls in the zero padding.
-    fn sources(&self, axis: usize, i: usize) -> impl Iterator<Item = (usize, Option<usize>)> {
+    /// For kernel offset `i` along `axis`: the output indices `lo..hi` whose input index
+    /// `o·s − p + i·d` falls in the image (the others read the zero padding), and the
+    /// input index of `lo`.
+    fn inside(&self, axis: usize, i: usize) -> (usize, usize, usize) {
         let (s, p, d, len) = (
             self.stride[axis],
             self.padding[axis],
             self.dilation[axis],
             self.size[axis],
         );
-        (0..self.out[axis]).map(move |o| {
-            let at = (o * s + i * d).checked_sub(p).filter(|&at| at < len);
-            (o, at)
-        })
+        let offset = i * d; // o·s + offset − p must lie in 0..len
+        let lo = p.saturating_sub(offset).div_ceil(s);
+        let hi = match (len + p).checked_sub(offset + 1) {
+            Some(last) => (last / s + 1).min(self.out[axis]),
+            None => 0,
+        };
+        let hi = hi.max(lo);
+        (lo, hi, (lo * s + offset).saturating_sub(p))
     }
 
-    /// Calls `f(cols index, x index)` for every entry of `cols` that reads the image (the
-    /// others are zero padding), row by row.
-    fn for_each_pair(&self, mut f: impl FnMut(usize, usize)) {
+    /// Values of one image: `c·h·w`.
+    pub(crate) fn image_len(&self) -> usize {
+        self.c * self.size[0] * self.size[1]
+    }
+
+    /// Where row `r = (c, i, j)` of one image's `cols` reads the image (the rest of the
+    /// row is zero padding): a rectangle of the output positions.
+    fn runs(&self, r: usize) -> Runs {
         let ([h, w], [kh, kw], [_, w_out]) = (self.size, self.kernel, self.out);
-        let positions = self.positions();
-        for c in 0..self.c {
-            for i in 0..kh {
-                for j in 0..kw {
-                    let row = ((c * kh + i) * kw + j) * positions;
-                    for (oh, ih) in self.sources(0, i) {
-                        let Some(ih) = ih else { continue };
-                        let (col, src) = (row + oh * w_out, (c * h + ih) * w);
-                        for (ow, iw) in self.sources(1, j) {
-                            if let Some(iw) = iw {
-                                f(col + ow, src + iw);
-                            }
-                        }
-                    }
-                }
-            }
+        let (c, i, j) = (r / (kh * kw), (r / kw) % kh, r % kw);
+        let ((oh_lo, oh_hi, ih_lo), (ow_lo, ow_hi, iw_lo)) = (self.inside(0, i), self.inside(1, j));
+        Runs {
+            rows: if ow_hi > ow_lo { oh_hi - oh_lo } else { 0 },
+            count: ow_hi - ow_lo,
+            position: oh_lo * w_out + ow_lo,
+            source: (c * h + ih_lo) * w + iw_lo,
+            position_step: w_out,
+            source_step: self.stride[0] * w,
+            stride: self.stride[1],
         }
     }
 }
 
-/// `cols ← im2col(x)`: `x` one image `[c, h, w]` (row-major), `cols` `[rows, positions]`.
-pub(crate) fn im2col<T: Float>(x: &[T], g: &Window, cols: &mut [T]) {
-    debug_assert_eq!(x.len(), g.c * g.size[0] * g.size[1]);
-    cols.fill(T::zero());
-    g.for_each_pair(|col, src| cols[col] = x[src]);
+/// The entries of one row of `cols` that read the image: `rows` runs of `count`
+/// positions, run `t` starting at `position + t·position_step` and reading `x` from
+/// `source + t·source_step` on, `stride` apart.
+struct Runs {
+    rows: usize,
+    count: usize,
+    position: usize,
+    source: usize,
+    position_step: usize,
+    source_step: usize,
+    stride: usize,
 }
 
-/// `x += col2im(cols)`: every column added back onto its window of the image `[c, h, w]`.
+impl Runs {
+    /// Calls `f(positions, sources)` for each run: `count` positions of the row, and the
+    /// slice of `x` that starts at the run's first source (read every `stride`-th).
+    fn for_each(&self, mut f: impl FnMut(std::ops::Range<usize>, usize)) {
+        for t in 0..self.rows {
+            let at = self.position + t * self.position_step;
+            f(at..at + self.count, self.source + t * self.source_step);
+        }
+    }
+}
+
+/// `cols ← im2col(x)` for a group of `n` images `x [n, c, h, w]` (row-major): `cols`
+/// `[rows, n·L]`, each image's columns beside the previous one's. Rows are filled in
+/// parallel.
+pub(crate) fn im2col<T: Float>(x: &[T], g: &Window, cols: &mut [T]) {
+    let (image, l) = (g.image_len(), g.positions());
+    let n = x.len() / image;
+    assert_eq!(cols.len(), g.rows() * n * l, "im2col: cols is rows × n·L");
+    for_each_indexed_chunk_mut(cols, n * l, |r, row| {
+        let runs = g.runs(r);
+        for (x_b, out) in x.chunks(image).zip(row.chunks_mut(l)) {
+            out.fill(T::zero());
+            runs.for_each(|positions, source| {
+                let s = runs.stride;
+                for (k, o) in out[positions].iter_mut().enumerate() {
+                    *o = x_b[source + k * s];
+                }
+            });
+        }
+    });
+}
+
+/// `x += col2im(cols)` for a group of `n` images: every column added back onto its window
+/// of its image (the adjoint of [`im2col`]). Images are filled in parallel.
 pub(crate) fn col2im<T: Float>(cols: &[T], g: &Window, x: &mut [T]) {
-    debug_assert_eq!(cols.len(), g.rows() * g.positions());
-    g.for_each_pair(|col, dst| x[dst] += cols[col]);
+    let (image, l) = (g.image_len(), g.positions());
+    let width = x.len() / image * l;
+    assert_eq!(cols.len(), g.rows() * width, "col2im: cols is rows × n·L");
+    let runs: Vec<Runs> = (0..g.rows()).map(|r| g.runs(r)).collect();
+    for_each_indexed_chunk_mut(x, image, |b, x_b| {
+        for (r, runs) in runs.iter().enumerate() {
+            let row = &cols[r * width + b * l..][..l];
+            runs.for_each(|positions, target| {
+                let s = runs.stride;
+                for (k, &v) in row[positions].iter().enumerate() {
+                    x_b[target + k * s] += v;
+                }
+            });
+        }
+    });
+}
+
+/// `out ← x` from batch-major `[n, c, l]` to channel-major `[c, n·l]`.
+pub(crate) fn channel_major<T: Float>(x: &[T], c: usize, l: usize, out: &mut [T]) {
+    let n = x.len() / (c * l).max(1);
+    assert_eq!(
+        out.len(),
+        x.len(),
+        "channel_major: as many values out as in"
+    );
+    for_each_indexed_chunk_mut(out, n * l, |ch, row| {
+        for (b, dst) in row.chunks_mut(l).enumerate() {
+            dst.copy_from_slice(&x[(b * c + ch) * l..][..l]);
+        }
+    });
+}
+
+/// `out ← x + bias` from channel-major `[c, n·l]` back to batch-major `[n, c, l]`, the
+/// channel's bias added to each of its values (none: nothing added).
+pub(crate) fn batch_major<T: Float>(
+    x: &[T],
+    c: usize,
+    l: usize,
+    bias: Option<&[T]>,
+    out: &mut [T],
+) {
+    let width = x.len() / c.max(1);
+    assert_eq!(out.len(), x.len(), "batch_major: as many values out as in");
+    for_each_indexed_chunk_mut(out, c * l, |b, image| {
+        for (ch, dst) in image.chunks_mut(l).enumerate() {
+            let src = &x[ch * width + b * l..][..l];
+            let add = bias.map_or(T::zero(), |bias| bias[ch]);
+            dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s + add);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -178,5 +289,28 @@ mod tests {
         // Column 3 is the window at output (1, 1): x[1..3, 1..3] = 4, 5, 7, 8.
         let column: Vec<f64> = (0..4).map(|r| cols[r * 4 + 3]).collect();
         assert_eq!(column, [4.0, 5.0, 7.0, 8.0]);
+        // Two images side by side: the second's columns follow the first's in each row.
+        let two: Vec<f64> = (0..18).map(f64::from).collect();
+        let mut cols = vec![0.0; 32];
+        im2col(&two, &g, &mut cols);
+        let column: Vec<f64> = (0..4).map(|r| cols[r * 8 + 4 + 3]).collect();
+        assert_eq!(column, [13.0, 14.0, 16.0, 17.0]);
+    }
+
+    #[test]
+    fn the_two_layouts_are_inverse() {
+        let x: Vec<f64> = (0..24).map(f64::from).collect(); // [n 2, c 3, l 4]
+        let mut cm = vec![0.0; 24];
+        channel_major(&x, 3, 4, &mut cm);
+        // Channel 1's row: image 0's values 4..8, then image 1's 16..20.
+        assert_eq!(cm[8..16], [4.0, 5.0, 6.0, 7.0, 16.0, 17.0, 18.0, 19.0]);
+        let mut back = vec![0.0; 24];
+        batch_major(&cm, 3, 4, Some(&[0.0, 100.0, 0.0]), &mut back);
+        let expected: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + if (i / 4) % 3 == 1 { 100.0 } else { 0.0 })
+            .collect();
+        assert_eq!(back, expected);
     }
 }

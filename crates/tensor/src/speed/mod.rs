@@ -9,7 +9,8 @@
 //!   where the CPU has them;
 //! - [`fastmath`]: `exp`, `ln(1 + u)` and `tanh` in arithmetic the compiler vectorizes;
 //! - [`parallel`]: when an elementwise loop is long enough to split over the rayon pool,
-//!   and how (the ops' loops, and the optimizers' one fused update).
+//!   and how (the ops' loops, and the optimizers' one fused update);
+//! - [`workspace`]: scratch buffers kept between calls (the convolutions' im2col).
 //!
 //! The speed path imports nothing of the engine (it names its element type [`Scalar`],
 //! not `Float`): it is the ground floor the teaching path stands on.
@@ -23,6 +24,7 @@ pub mod fastmath;
 pub mod gemm;
 pub mod parallel;
 pub mod simd;
+pub mod workspace;
 
 use std::ops::{AddAssign, MulAssign};
 

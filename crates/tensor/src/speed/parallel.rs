@@ -138,6 +138,20 @@ pub(crate) fn for_each_chunk_mut<T: Scalar>(v: &mut [T], f: impl Fn(&mut [T]) + 
     v.par_chunks_mut(CHUNK).for_each(f);
 }
 
+/// `f(i, chunk_i)` over `v` cut into chunks of `len` (the last may be shorter), on the pool
+/// when `v` is long: the driver of loops over images or rows (the convolutions' im2col).
+pub(crate) fn for_each_indexed_chunk_mut<T: Scalar>(
+    v: &mut [T],
+    len: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    let len = len.max(1);
+    if v.len() < PARALLEL_MIN_LEN {
+        return v.chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
+    }
+    v.par_chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
+}
+
 /// `Σ f(a_chunk, b_chunk)` over matching runs of [`CHUNK`] of two equally long slices:
 /// the partial sums are computed on the pool when the slices are long, and always added
 /// in order, so the result's bits do not depend on the number of threads.
