@@ -30,6 +30,27 @@ burda WHICH:
 burda-eval WHICH:
     cargo run --release -- eval --checkpoint results/burda/{{WHICH}}/checkpoint.safetensors --binarize --iw-samples 5000 --json
 
+# The convolutional VAE's likelihood runs (results/conv/README.md): `just conv-likelihood vae` or
+# `just conv-likelihood iwae5`; again to resume.
+conv-likelihood WHICH:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case "{{WHICH}}" in
+        vae) objective="--objective elbo"; out=results/conv/vae_k1 ;;
+        iwae5) objective="--objective iwae --k 5"; out=results/conv/iwae_k5 ;;
+        *) echo "usage: just conv-likelihood vae|iwae5" >&2; exit 2 ;;
+    esac
+    resume=""
+    if ls "$out"/state-epoch-*.safetensors >/dev/null 2>&1; then resume="--resume"; fi
+    cargo run --release -- train $objective $resume --out "$out" --quiet \
+        --arch conv --channels 32,64 --kernel 4 --stride 2 --padding 1 --hidden 512 --latent 50 \
+        --binarize --batch-size 128 --epochs 250 --lr 1e-3 --lr-schedule cosine:1e-5 \
+        --output-bias data-mean --pictures-every 0
+
+# The test NLL of a conv likelihood run at K = 5000 (test set binarized once, seed 1).
+conv-likelihood-eval WHICH:
+    cargo run --release -- eval --checkpoint results/conv/{{WHICH}}/checkpoint.safetensors --binarize --iw-samples 5000 --json
+
 # Write a grid of generated digits.
 sample CHECKPOINT="runs/default/checkpoint.safetensors" OUT="samples.png":
     cargo run --release -- sample --checkpoint {{CHECKPOINT}} --out {{OUT}}
