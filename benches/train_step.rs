@@ -1,7 +1,9 @@
 //! One full training step: forward, backward and Adam, reported as samples per second.
 //! The canonical VAE (784-400-20, ReLU) at batch 128 and 1024, and the IWAE paper's
 //! network (784-200-200-50, tanh) at its batch of 20 — as the ELBO and as the IWAE bound
-//! with K = 5 — where per-step overhead, not arithmetic, sets the pace.
+//! with K = 5 — where per-step overhead, not arithmetic, sets the pace; and the canonical
+//! convolutional VAE (channels 32,64, kernel 4, stride 2, padding 1, latent 20, no dense
+//! layer) at batch 128, the model PyTorch is compared with in BENCHMARKS.md.
 //!
 //! `cargo bench --bench train_step`. The batch is real MNIST (the first images of the
 //! bundled training set), the noise is seeded; the step is exactly what `vae train` runs.
@@ -49,6 +51,13 @@ fn bench_train_step(c: &mut Criterion) {
         ),
         ("784-200-200-50-tanh", burda.clone(), 20, Objective::Elbo, 1),
         ("784-200-200-50-tanh-iwae5", burda, 20, Objective::Iwae, 5),
+        (
+            "conv-32-64-k4-s2-20",
+            ModelConfig::canonical_conv(),
+            128,
+            Objective::Elbo,
+            1,
+        ),
     ];
     for (name, config, batch, objective, k) in cases {
         let latent = config.latent;

@@ -36,7 +36,7 @@ fn the_generator_covers_fan_out_and_every_op() {
     let ops = builtin_ops();
     assert_eq!(
         ops.len(),
-        31,
+        33,
         "every op of the engine (scalar forms, fused forms included)"
     );
     let mut runner = TestRunner::deterministic();

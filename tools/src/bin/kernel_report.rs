@@ -9,7 +9,7 @@
 //! implementation, interleaved (A B C A B C ...) so that a slow moment of the machine hits
 //! all of them alike, and prints the median GFLOP/s of each and its fraction of the widest
 //! peak. Options: `--threads N` (default: every core), `--rounds R` (default 7),
-//! `--shapes vae|burda|square|all` (default all), `--shape MxKxN` (repeatable: these
+//! `--shapes vae|burda|conv|square|all` (default all), `--shape MxKxN` (repeatable: these
 //! shapes instead), `--only ours-avx512,gemm-0.19-x86-v4`
 //! (a comma-separated list of the implementations to time), `--kc N`, `--mc N` (our
 //! kernel's block sizes, to measure their effect).
@@ -30,8 +30,11 @@ use tensor::speed::gemm::{gemm_blocked, Blocking, Path};
 use tools::operands::{operands, views, LAYOUTS};
 use tools::peak;
 
-/// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`, and which group it belongs to.
-const SHAPES: [(&str, usize, usize, usize); 11] = [
+/// `(m, k, n)` of `C[m,n] = A[m,k]·B[k,n]`, and which group it belongs to. The `conv`
+/// group is what the canonical conv model (channels 32,64, kernel 4, stride 2) hands the
+/// GEMM at batch 128: each layer's images lowered side by side (41 at a time for the
+/// 512-row layers, all 128 for the 16-row ones; `ops/im2col.rs`).
+const SHAPES: [(&str, usize, usize, usize); 17] = [
     ("vae", 128, 784, 400),
     ("vae", 128, 400, 784),
     ("vae", 784, 128, 400),
@@ -42,6 +45,12 @@ const SHAPES: [(&str, usize, usize, usize); 11] = [
     ("burda", 20, 200, 200),
     ("burda", 200, 20, 784),
     ("burda", 20, 200, 50),
+    ("conv", 32, 16, 25088),
+    ("conv", 32, 25088, 16),
+    ("conv", 16, 32, 25088),
+    ("conv", 64, 512, 2009),
+    ("conv", 64, 2009, 512),
+    ("conv", 512, 64, 2009),
     ("square", 1024, 1024, 1024),
 ];
 
@@ -211,15 +220,15 @@ fn options() -> Result<Options, String> {
             "--mc" => opts.mc = Some(value("--mc")?.parse().map_err(|e| format!("--mc: {e}"))?),
             "--shape" => opts.custom.push(parse_shape(&value("--shape")?)?),
             "--only" => opts.only = Some(value("--only")?.split(',').map(str::to_owned).collect()),
-            other => return Err(format!("unknown option {other:?} (try --json, --threads N, --rounds R, --shapes vae|burda|square|all, --shape MxKxN, --only IMPL,...)")),
+            other => return Err(format!("unknown option {other:?} (try --json, --threads N, --rounds R, --shapes vae|burda|conv|square|all, --shape MxKxN, --only IMPL,...)")),
         }
     }
     if opts.threads == 0 || opts.rounds == 0 {
         return Err("--threads and --rounds must be at least 1".into());
     }
-    if !["all", "vae", "burda", "square"].contains(&opts.shapes.as_str()) {
+    if !["all", "vae", "burda", "conv", "square"].contains(&opts.shapes.as_str()) {
         return Err(format!(
-            "--shapes {:?}: expected vae, burda, square or all",
+            "--shapes {:?}: expected vae, burda, conv, square or all",
             opts.shapes
         ));
     }

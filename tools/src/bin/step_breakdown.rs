@@ -10,7 +10,6 @@ use std::time::Instant;
 use optim::{Adam, AdamConfig, Optimizer};
 use rand::SeedableRng;
 use tensor::{Tape, Tensor};
-use vae::model::conv_shape::ConvShape;
 use vae::model::vae::normal_noise;
 use vae::objective::loss::elbo;
 use vae::{ModelConfig, Vae};
@@ -26,17 +25,7 @@ fn main() {
         .unwrap_or(128);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let config = match std::env::args().nth(2).as_deref() {
-        Some("conv") => ModelConfig {
-            hidden: vec![],
-            conv: Some(ConvShape {
-                image: [1, 28, 28],
-                channels: vec![32, 64],
-                kernel: 4,
-                stride: 2,
-                padding: 1,
-            }),
-            ..ModelConfig::default()
-        },
+        Some("conv") => ModelConfig::canonical_conv(),
         _ => ModelConfig::default(),
     };
     println!("model {}", config.name());

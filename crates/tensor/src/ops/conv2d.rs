@@ -26,7 +26,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::im2col::{batch_major, channel_major, col2im, group_size, im2col, Window};
 use crate::speed::gemm::gemm;
-use crate::speed::parallel::contiguous;
+use crate::speed::parallel::{contiguous, for_each_indexed_chunk_mut};
 use crate::speed::workspace::{with_buffers, SLOTS};
 use crate::{Backward, Float, Tensor, Var};
 
@@ -143,10 +143,19 @@ pub(super) fn matrix_mut<T: Float>(v: &mut [T], rows: usize) -> ArrayViewMut2<'_
 /// `dbias[o] = Σ_{b, h, w} dy[b, o, h, w]` of a row-major `dy` `[batch, channels, …]`:
 /// each bias is added at every output position.
 pub(super) fn bias_gradient<T: Float>(dy: &[T], batch: usize, channels: usize) -> Tensor<T> {
+    let plane = dy.len() / (batch * channels).max(1);
+    // Each image's C sums on the pool, then the images added in order (the same bits on
+    // any thread count).
+    let mut sums = vec![T::zero(); batch * channels];
+    for_each_indexed_chunk_mut(&mut sums, channels, dy.len(), |b, image| {
+        for (c, sum) in image.iter_mut().enumerate() {
+            let values = &dy[(b * channels + c) * plane..][..plane];
+            *sum = values.iter().fold(T::zero(), |s, &v| s + v);
+        }
+    });
     let mut db = Tensor::zeros(vec![channels]);
-    let positions = dy.len() / (batch * channels).max(1);
-    for (i, plane) in dy.chunks(positions.max(1)).enumerate() {
-        db[i % channels] += plane.iter().fold(T::zero(), |sum, &v| sum + v);
+    for image in sums.chunks(channels.max(1)) {
+        db.iter_mut().zip(image).for_each(|(d, &s)| *d += s);
     }
     db
 }

@@ -176,15 +176,21 @@ pub(crate) fn im2col<T: Float>(x: &[T], g: &Window, cols: &mut [T]) {
     let (image, l) = (g.image_len(), g.positions());
     let n = x.len() / image;
     assert_eq!(cols.len(), g.rows() * n * l, "im2col: cols is rows × n·L");
-    for_each_indexed_chunk_mut(cols, n * l, |r, row| {
+    let work = cols.len();
+    for_each_indexed_chunk_mut(cols, n * l, work, |r, row| {
         let runs = g.runs(r);
+        let covered = runs.rows * runs.count == l; // no zero padding in this row
         for (x_b, out) in x.chunks(image).zip(row.chunks_mut(l)) {
-            out.fill(T::zero());
+            if !covered {
+                out.fill(T::zero());
+            }
             runs.for_each(|positions, source| {
-                let s = runs.stride;
-                for (k, o) in out[positions].iter_mut().enumerate() {
-                    *o = x_b[source + k * s];
-                }
+                let src = &x_b[source..source + (positions.len() - 1) * runs.stride + 1];
+                let src = src.iter().step_by(runs.stride);
+                out[positions]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &v)| *o = v);
             });
         }
     });
@@ -197,14 +203,13 @@ pub(crate) fn col2im<T: Float>(cols: &[T], g: &Window, x: &mut [T]) {
     let width = x.len() / image * l;
     assert_eq!(cols.len(), g.rows() * width, "col2im: cols is rows × n·L");
     let runs: Vec<Runs> = (0..g.rows()).map(|r| g.runs(r)).collect();
-    for_each_indexed_chunk_mut(x, image, |b, x_b| {
+    for_each_indexed_chunk_mut(x, image, cols.len(), |b, x_b| {
         for (r, runs) in runs.iter().enumerate() {
             let row = &cols[r * width + b * l..][..l];
             runs.for_each(|positions, target| {
-                let s = runs.stride;
-                for (k, &v) in row[positions].iter().enumerate() {
-                    x_b[target + k * s] += v;
-                }
+                let end = target + (positions.len() - 1) * runs.stride + 1;
+                let dst = x_b[target..end].iter_mut().step_by(runs.stride);
+                dst.zip(&row[positions]).for_each(|(d, &v)| *d += v);
             });
         }
     });
@@ -218,7 +223,7 @@ pub(crate) fn channel_major<T: Float>(x: &[T], c: usize, l: usize, out: &mut [T]
         x.len(),
         "channel_major: as many values out as in"
     );
-    for_each_indexed_chunk_mut(out, n * l, |ch, row| {
+    for_each_indexed_chunk_mut(out, n * l, 0, |ch, row| {
         for (b, dst) in row.chunks_mut(l).enumerate() {
             dst.copy_from_slice(&x[(b * c + ch) * l..][..l]);
         }
@@ -236,7 +241,7 @@ pub(crate) fn batch_major<T: Float>(
 ) {
     let width = x.len() / c.max(1);
     assert_eq!(out.len(), x.len(), "batch_major: as many values out as in");
-    for_each_indexed_chunk_mut(out, c * l, |b, image| {
+    for_each_indexed_chunk_mut(out, c * l, 0, |b, image| {
         for (ch, dst) in image.chunks_mut(l).enumerate() {
             let src = &x[ch * width + b * l..][..l];
             let add = bias.map_or(T::zero(), |bias| bias[ch]);

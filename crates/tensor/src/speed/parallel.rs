@@ -139,14 +139,17 @@ pub(crate) fn for_each_chunk_mut<T: Scalar>(v: &mut [T], f: impl Fn(&mut [T]) + 
 }
 
 /// `f(i, chunk_i)` over `v` cut into chunks of `len` (the last may be shorter), on the pool
-/// when `v` is long: the driver of loops over images or rows (the convolutions' im2col).
+/// when the loop touches `work` values or more in all (`v`'s length, or more when each
+/// chunk reads more than it writes): the driver of loops over images or rows (the
+/// convolutions' im2col).
 pub(crate) fn for_each_indexed_chunk_mut<T: Scalar>(
     v: &mut [T],
     len: usize,
+    work: usize,
     f: impl Fn(usize, &mut [T]) + Sync + Send,
 ) {
     let len = len.max(1);
-    if v.len() < PARALLEL_MIN_LEN {
+    if work.max(v.len()) < PARALLEL_MIN_LEN {
         return v.chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
     }
     v.par_chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));

@@ -42,7 +42,32 @@ macro_rules! binary {
     };
 }
 
-/// The engine's ops, 31 of them.
+/// A 2-D kernel `[c_out, c_in, 2, 2]` = `[1, 1, 2, 2]` and a bias `[1]` made from `b`
+/// (its first four values, and its sum), when it has four values.
+fn kernel_of(b: Var<'_, f64>) -> Option<(Var<'_, f64>, Var<'_, f64>)> {
+    let n: usize = b.shape().iter().product();
+    (n >= 4).then(|| {
+        let flat = b.reshape(&[n]);
+        (
+            flat.slice(0, 0..4).reshape(&[1, 1, 2, 2]),
+            flat.sum().reshape(&[1]),
+        )
+    })
+}
+
+/// A matrix `[r, c]` as a one-channel image `[1, 1, r, c]`, when it is a matrix.
+fn image_of(a: Var<'_, f64>) -> Option<Var<'_, f64>> {
+    let s = a.shape();
+    (s.len() == 2).then(|| a.reshape(&[1, 1, s[0], s[1]]))
+}
+
+/// An image `[1, 1, h, w]` back to a matrix `[h, w]`.
+fn matrix_of(y: Var<'_, f64>) -> Var<'_, f64> {
+    let s = y.shape();
+    y.reshape(&[s[2], s[3]])
+}
+
+/// The engine's ops, 33 of them.
 pub fn builtin_ops() -> Vec<ProgramOp> {
     vec![
         binary!("add", |a, b, _x| broadcastable(a, b).then(|| a + b)),
@@ -69,6 +94,22 @@ pub fn builtin_ops() -> Vec<ProgramOp> {
                     .enumerate()
                     .all(|(i, (x, y))| i == axis || x == y);
             fits.then(|| Var::concat(&[a, b, a], axis))
+        }),
+        // a as an image, convolved by a kernel made of b's values: stride 1 down, 2 across.
+        binary!("conv2d", |a, b, _x| {
+            let ((w, bias), x) = (kernel_of(b)?, image_of(a)?);
+            Some(matrix_of(x.conv2d(w, bias, [1, 2], [1, 1], [1, 1])))
+        }),
+        binary!("conv_transpose2d", |a, b, _x| {
+            let ((w, bias), x) = (kernel_of(b)?, image_of(a)?);
+            Some(matrix_of(x.conv_transpose2d(
+                w,
+                bias,
+                [2, 1],
+                [1, 0],
+                [1, 0],
+                [1, 1],
+            )))
         }),
         unary!("neg", false, |a, _x| Some(-a)),
         unary!("add_scalar", false, |a, _x| Some(a + 0.75)),

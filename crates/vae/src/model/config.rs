@@ -51,6 +51,23 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The canonical convolutional VAE: MNIST's 1×28×28 through conv layers of 32 and 64
+    /// channels (kernel 4, stride 2, padding 1: 28 → 14 → 7), no dense layer, latent 20,
+    /// ReLU; the model of the conv benchmarks and of the PyTorch comparison.
+    pub fn canonical_conv() -> ModelConfig {
+        ModelConfig {
+            hidden: vec![],
+            conv: Some(ConvShape {
+                image: [1, 28, 28],
+                channels: vec![32, 64],
+                kernel: 4,
+                stride: 2,
+                padding: 1,
+            }),
+            ..ModelConfig::default()
+        }
+    }
+
     /// Every parameter's name and shape, in the model's fixed order (PyTorch's state-dict
     /// order for the equivalent module): the conv layers, the dense encoder, the heads, the
     /// dense decoder, its output (or projection) layer, the transposed convs.
