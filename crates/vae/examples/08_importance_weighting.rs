@@ -41,7 +41,7 @@ fn main() {
     };
     let sets = data.sets(&settings).expect("no split");
     let model = Vae::new(
-        settings.model(784).expect("a valid model"),
+        settings.model((28, 28)).expect("a valid model"),
         &mut epoch_rng(1, 0),
     );
     let mut trainer = Trainer::for_settings(model, &settings);
