@@ -104,11 +104,11 @@ impl Conv {
         let group = group_size(self.batch, rows * l);
         let y = y.as_slice_mut().expect("a new array is row-major");
         let lens = [rows * group * l, c_out * group * l, 0];
-        with_buffers(lens, |[cols, out, _]: &mut [Vec<T>; SLOTS]| {
+        with_buffers(lens, |[cols, out, padded]: &mut [Vec<T>; SLOTS]| {
             for (x_g, y_g) in x.chunks(group * image).zip(y.chunks_mut(group * c_out * l)) {
                 let width = x_g.len() / image * l;
                 let cols = &mut cols[..rows * width];
-                im2col(x_g, &self.g, cols);
+                im2col(x_g, &self.g, cols, padded);
                 let out = &mut out[..c_out * width];
                 gemm(
                     T::one(),
@@ -184,7 +184,7 @@ impl<T: Float> Backward<T> for Conv {
         let mut dw = needs[1].then(|| Tensor::zeros(vec![c_out, rows]));
         let group = group_size(self.batch, rows * l);
         let lens = [rows * group * l, c_out * group * l, 0];
-        with_buffers(lens, |[cols, dy_cm, _]: &mut [Vec<T>; SLOTS]| {
+        with_buffers(lens, |[cols, dy_cm, padded]: &mut [Vec<T>; SLOTS]| {
             let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
             let mut dxs = dxs.map(|d| d.chunks_mut(group * image));
             for (x_g, dy_g) in x.chunks(group * image).zip(dy.chunks(group * c_out * l)) {
@@ -193,7 +193,7 @@ impl<T: Float> Backward<T> for Conv {
                 channel_major(dy_g, c_out, l, dy_cm);
                 let (dy_m, cols) = (matrix(dy_cm, c_out), &mut cols[..rows * width]);
                 if let Some(dw) = dw.as_mut() {
-                    im2col(x_g, &self.g, cols);
+                    im2col(x_g, &self.g, cols, padded);
                     let dw = dw.view_mut().into_dimensionality().expect("2-D");
                     gemm(
                         T::one(),
@@ -211,7 +211,7 @@ impl<T: Float> Backward<T> for Conv {
                         T::zero(),
                         matrix_mut(cols, rows),
                     );
-                    col2im(cols, &self.g, dx_g);
+                    col2im(cols, &self.g, dx_g, padded);
                 }
             }
         });

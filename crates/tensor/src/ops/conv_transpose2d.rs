@@ -119,7 +119,7 @@ impl Transposed {
         let group = group_size(self.batch, rows * l);
         let y = y.as_slice_mut().expect("a new array is row-major");
         let lens = [c_in * group * l, rows * group * l, 0];
-        with_buffers(lens, |[x_cm, cols, _]: &mut [Vec<T>; SLOTS]| {
+        with_buffers(lens, |[x_cm, cols, padded]: &mut [Vec<T>; SLOTS]| {
             for (x_g, y_g) in x.chunks(group * c_in * l).zip(y.chunks_mut(group * image)) {
                 let width = x_g.len() / c_in;
                 let x_cm = &mut x_cm[..c_in * width];
@@ -132,7 +132,7 @@ impl Transposed {
                     T::zero(),
                     matrix_mut(cols, rows),
                 );
-                col2im(cols, &self.g, y_g);
+                col2im(cols, &self.g, y_g, padded);
             }
         });
         let plane = self.g.size[0] * self.g.size[1];
@@ -173,13 +173,13 @@ impl<T: Float> Backward<T> for Transposed {
         let mut dw = needs[1].then(|| Tensor::zeros(vec![c_in, rows]));
         let group = group_size(self.batch, rows * l);
         let lens = [rows * group * l, c_in * group * l, 0];
-        with_buffers(lens, |[dcols, x_cm, _]: &mut [Vec<T>; SLOTS]| {
+        with_buffers(lens, |[dcols, x_cm, padded]: &mut [Vec<T>; SLOTS]| {
             let dxs = dx.as_mut().map(|dx| dx.as_slice_mut().expect("new"));
             let mut dxs = dxs.map(|d| d.chunks_mut(group * c_in * l));
             for (x_g, dy_g) in x.chunks(group * c_in * l).zip(dy.chunks(group * image)) {
                 let width = x_g.len() / c_in;
                 let dcols = &mut dcols[..rows * width];
-                im2col(dy_g, &self.g, dcols);
+                im2col(dy_g, &self.g, dcols, padded);
                 let (dcols, x_cm) = (matrix(dcols, rows), &mut x_cm[..c_in * width]);
                 if let Some(dx_g) = dxs.as_mut().and_then(|d| d.next()) {
                     // x_cm holds dx (channel-major) here, then x for the weight gradient.

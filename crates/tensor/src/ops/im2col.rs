@@ -38,7 +38,7 @@ use crate::Float;
 
 /// The most values of `cols` one group may hold (4 MiB of `f32`), unless one image
 /// alone needs more.
-pub(crate) const GROUP_VALUES: usize = 1 << 22;
+pub(crate) const GROUP_VALUES: usize = 1 << 20;
 
 /// Images per group when each lowers to `per_image` values of `cols`: as many as fit in
 /// [`GROUP_VALUES`], at least one, at most the batch.
@@ -102,115 +102,94 @@ impl Window {
         self.out[0] * self.out[1]
     }
 
-    /// For kernel offset `i` along `axis`: the output indices `lo..hi` whose input index
-    /// `o·s − p + i·d` falls in the image (the others read the zero padding), and the
-    /// input index of `lo`.
-    fn inside(&self, axis: usize, i: usize) -> (usize, usize, usize) {
-        let (s, p, d, len) = (
-            self.stride[axis],
-            self.padding[axis],
-            self.dilation[axis],
-            self.size[axis],
-        );
-        let offset = i * d; // o·s + offset − p must lie in 0..len
-        let lo = p.saturating_sub(offset).div_ceil(s);
-        let hi = match (len + p).checked_sub(offset + 1) {
-            Some(last) => (last / s + 1).min(self.out[axis]),
-            None => 0,
-        };
-        let hi = hi.max(lo);
-        (lo, hi, (lo * s + offset).saturating_sub(p))
-    }
-
     /// Values of one image: `c·h·w`.
     pub(crate) fn image_len(&self) -> usize {
         self.c * self.size[0] * self.size[1]
     }
 
-    /// Where row `r = (c, i, j)` of one image's `cols` reads the image (the rest of the
-    /// row is zero padding): a rectangle of the output positions.
-    fn runs(&self, r: usize) -> Runs {
-        let ([h, w], [kh, kw], [_, w_out]) = (self.size, self.kernel, self.out);
+    /// The image's size with its zero padding: `[h + 2p_h, w + 2p_w]`.
+    fn padded(&self) -> [usize; 2] {
+        [0, 1].map(|a| self.size[a] + 2 * self.padding[a])
+    }
+
+    /// Where each output position's window starts in the padded image (its top-left
+    /// corner): `oh·s_h·W_p + ow·s_w`. The same for every row of `cols`.
+    fn corners(&self) -> Vec<usize> {
+        let ([_, w_p], [s_h, s_w]) = (self.padded(), self.stride);
+        let [h_out, w_out] = self.out;
+        (0..h_out)
+            .flat_map(|oh| (0..w_out).map(move |ow| oh * s_h * w_p + ow * s_w))
+            .collect()
+    }
+
+    /// Where row `r = (c, i, j)` of `cols` reads in the padded image, from a window's
+    /// corner: channel `c`, `i·d_h` down, `j·d_w` across.
+    fn row_offset(&self, r: usize) -> usize {
+        let ([h_p, w_p], [kh, kw]) = (self.padded(), self.kernel);
         let (c, i, j) = (r / (kh * kw), (r / kw) % kh, r % kw);
-        let ((oh_lo, oh_hi, ih_lo), (ow_lo, ow_hi, iw_lo)) = (self.inside(0, i), self.inside(1, j));
-        Runs {
-            rows: if ow_hi > ow_lo { oh_hi - oh_lo } else { 0 },
-            count: ow_hi - ow_lo,
-            position: oh_lo * w_out + ow_lo,
-            source: (c * h + ih_lo) * w + iw_lo,
-            position_step: w_out,
-            source_step: self.stride[0] * w,
-            stride: self.stride[1],
-        }
+        (c * h_p + i * self.dilation[0]) * w_p + j * self.dilation[1]
     }
 }
 
-/// The entries of one row of `cols` that read the image: `rows` runs of `count`
-/// positions, run `t` starting at `position + t·position_step` and reading `x` from
-/// `source + t·source_step` on, `stride` apart.
-struct Runs {
-    rows: usize,
-    count: usize,
-    position: usize,
-    source: usize,
-    position_step: usize,
-    source_step: usize,
-    stride: usize,
-}
-
-impl Runs {
-    /// Calls `f(positions, sources)` for each run: `count` positions of the row, and the
-    /// slice of `x` that starts at the run's first source (read every `stride`-th).
-    fn for_each(&self, mut f: impl FnMut(std::ops::Range<usize>, usize)) {
-        for t in 0..self.rows {
-            let at = self.position + t * self.position_step;
-            f(at..at + self.count, self.source + t * self.source_step);
+/// `padded ← x` for a group of images, each with its zero border (`[n, c, h_p, w_p]`).
+fn pad<T: Float>(x: &[T], g: &Window, padded: &mut Vec<T>) {
+    let ([h, w], [h_p, w_p], [p_h, p_w]) = (g.size, g.padded(), g.padding);
+    let n = x.len() / g.image_len();
+    padded.clear();
+    padded.resize(n * g.c * h_p * w_p, T::zero());
+    for_each_indexed_chunk_mut(padded, h_p * w_p, 0, |plane, out| {
+        let src = &x[plane * h * w..][..h * w];
+        for (row, dst) in src.chunks(w).zip(out[p_h * w_p..].chunks_mut(w_p)) {
+            dst[p_w..p_w + w].copy_from_slice(row);
         }
-    }
+    });
 }
 
 /// `cols ← im2col(x)` for a group of `n` images `x [n, c, h, w]` (row-major): `cols`
-/// `[rows, n·L]`, each image's columns beside the previous one's. Rows are filled in
-/// parallel.
-pub(crate) fn im2col<T: Float>(x: &[T], g: &Window, cols: &mut [T]) {
-    let (image, l) = (g.image_len(), g.positions());
-    let n = x.len() / image;
+/// `[rows, n·L]`, each image's columns beside the previous one's. The images are first
+/// copied with their zero border into `padded` (scratch), so that every entry is one
+/// read, `cols[r, (b, pos)] = padded_b[row_offset(r) + corner(pos)]`, with no test for
+/// the border. Rows are filled in parallel.
+pub(crate) fn im2col<T: Float>(x: &[T], g: &Window, cols: &mut [T], padded: &mut Vec<T>) {
+    let l = g.positions();
+    let n = x.len() / g.image_len();
     assert_eq!(cols.len(), g.rows() * n * l, "im2col: cols is rows × n·L");
-    let work = cols.len();
-    for_each_indexed_chunk_mut(cols, n * l, work, |r, row| {
-        let runs = g.runs(r);
-        let covered = runs.rows * runs.count == l; // no zero padding in this row
-        for (x_b, out) in x.chunks(image).zip(row.chunks_mut(l)) {
-            if !covered {
-                out.fill(T::zero());
-            }
-            runs.for_each(|positions, source| {
-                let src = &x_b[source..source + (positions.len() - 1) * runs.stride + 1];
-                let src = src.iter().step_by(runs.stride);
-                out[positions]
-                    .iter_mut()
-                    .zip(src)
-                    .for_each(|(o, &v)| *o = v);
-            });
+    pad(x, g, padded);
+    let (padded, corners) = (&padded[..], g.corners());
+    let image_p = g.c * g.padded()[0] * g.padded()[1];
+    for_each_indexed_chunk_mut(cols, n * l, cols.len(), |r, row| {
+        let offset = g.row_offset(r);
+        for (x_b, out) in padded.chunks(image_p).zip(row.chunks_mut(l)) {
+            let x_b = &x_b[offset..];
+            out.iter_mut()
+                .zip(&corners)
+                .for_each(|(o, &at)| *o = x_b[at]);
         }
     });
 }
 
 /// `x += col2im(cols)` for a group of `n` images: every column added back onto its window
-/// of its image (the adjoint of [`im2col`]). Images are filled in parallel.
-pub(crate) fn col2im<T: Float>(cols: &[T], g: &Window, x: &mut [T]) {
-    let (image, l) = (g.image_len(), g.positions());
-    let width = x.len() / image * l;
+/// of its image (the adjoint of [`im2col`]): into a zero-padded copy first (`padded`,
+/// scratch), whose interior is then added to `x`. Images are done in parallel.
+pub(crate) fn col2im<T: Float>(cols: &[T], g: &Window, x: &mut [T], padded: &mut Vec<T>) {
+    let (l, [h, w], [h_p, w_p], [p_h, p_w]) = (g.positions(), g.size, g.padded(), g.padding);
+    let n = x.len() / g.image_len();
+    let width = n * l;
     assert_eq!(cols.len(), g.rows() * width, "col2im: cols is rows × n·L");
-    let runs: Vec<Runs> = (0..g.rows()).map(|r| g.runs(r)).collect();
-    for_each_indexed_chunk_mut(x, image, cols.len(), |b, x_b| {
-        for (r, runs) in runs.iter().enumerate() {
-            let row = &cols[r * width + b * l..][..l];
-            runs.for_each(|positions, target| {
-                let end = target + (positions.len() - 1) * runs.stride + 1;
-                let dst = x_b[target..end].iter_mut().step_by(runs.stride);
-                dst.zip(&row[positions]).for_each(|(d, &v)| *d += v);
-            });
+    let image_p = g.c * h_p * w_p;
+    padded.clear();
+    padded.resize(n * image_p, T::zero());
+    let corners = g.corners();
+    for_each_indexed_chunk_mut(padded, image_p, cols.len(), |b, x_b| {
+        for r in 0..g.rows() {
+            let (row, x_b) = (&cols[r * width + b * l..][..l], &mut x_b[g.row_offset(r)..]);
+            row.iter().zip(&corners).for_each(|(&v, &at)| x_b[at] += v);
+        }
+    });
+    for_each_indexed_chunk_mut(x, h * w, 0, |plane, out| {
+        let src = &padded[plane * h_p * w_p + p_h * w_p..];
+        for (dst, row) in out.chunks_mut(w).zip(src.chunks(w_p)) {
+            dst.iter_mut().zip(&row[p_w..]).for_each(|(d, &v)| *d += v);
         }
     });
 }
@@ -276,9 +255,9 @@ mod tests {
             .map(|i| ((i * 5) % 13) as f64 - 6.0)
             .collect();
         let mut cols = vec![0.0; c.len()];
-        im2col(&x, &g, &mut cols);
+        im2col(&x, &g, &mut cols, &mut Vec::new());
         let mut back = vec![0.0; x.len()];
-        col2im(&c, &g, &mut back);
+        col2im(&c, &g, &mut back, &mut Vec::new());
         let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
         assert_eq!(lhs, rhs);
@@ -290,14 +269,14 @@ mod tests {
         let g = Window::new(1, [3, 3], [2, 2], [1, 1], [0, 0], [1, 1]).unwrap();
         let x: Vec<f64> = (0..9).map(f64::from).collect();
         let mut cols = vec![0.0; 16];
-        im2col(&x, &g, &mut cols);
+        im2col(&x, &g, &mut cols, &mut Vec::new());
         // Column 3 is the window at output (1, 1): x[1..3, 1..3] = 4, 5, 7, 8.
         let column: Vec<f64> = (0..4).map(|r| cols[r * 4 + 3]).collect();
         assert_eq!(column, [4.0, 5.0, 7.0, 8.0]);
         // Two images side by side: the second's columns follow the first's in each row.
         let two: Vec<f64> = (0..18).map(f64::from).collect();
         let mut cols = vec![0.0; 32];
-        im2col(&two, &g, &mut cols);
+        im2col(&two, &g, &mut cols, &mut Vec::new());
         let column: Vec<f64> = (0..4).map(|r| cols[r * 8 + 4 + 3]).collect();
         assert_eq!(column, [13.0, 14.0, 16.0, 17.0]);
     }
