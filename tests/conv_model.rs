@@ -301,3 +301,62 @@ fn own_data_of_other_sizes_trains_and_what_the_strides_cannot_serve_is_refused()
     );
     assert!(!too_deep.exists(), "nothing written for a refused model");
 }
+
+#[test]
+fn a_weights_file_written_elsewhere_evaluates_here() {
+    // The tiny golden model's parameters, as a PyTorch script writes them: PyTorch's
+    // names, the fixture's metadata keys (no `arch`, no `input_dim`), no digests.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conv_vae_golden_tiny.safetensors");
+    let bytes = fs::read(&fixture).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let golden = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let params: Vec<(String, safetensors::tensor::TensorView)> = golden
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("encoder.") || name.starts_with("decoder."))
+        .collect();
+    let keys = [
+        "image",
+        "channels",
+        "kernel",
+        "stride",
+        "padding",
+        "hidden",
+        "latent",
+        "activation",
+    ];
+    let all = header.metadata().clone().unwrap();
+    let metadata: std::collections::HashMap<String, String> = keys
+        .iter()
+        .map(|&k| (k.to_string(), all[k].clone()))
+        .collect();
+    let weights = dir.path().join("made-elsewhere.safetensors");
+    fs::write(
+        &weights,
+        safetensors::serialize(params, &Some(metadata)).unwrap(),
+    )
+    .unwrap();
+
+    let loaded = load_model::<f32>(&weights).unwrap();
+    let conv = loaded.model.config.conv.unwrap();
+    assert_eq!(
+        (conv.image, conv.channels, conv.kernel),
+        ([1, 8, 8], vec![2, 3], 3)
+    );
+    assert_eq!(loaded.image_size, Some((8, 8)));
+
+    let npy = dir.path().join("eights.npy");
+    let images = Array2::<u8>::from_shape_fn((12, 64), |(i, p)| ((i * 13 + p * 7) % 256) as u8);
+    write_npy(&npy, &images).unwrap();
+    let (code, out, err) = vae(&["eval", "--checkpoint", s(&weights), "--data", s(&npy)]);
+    assert_eq!(code, 0, "{err}");
+    let loss: f64 = out
+        .strip_prefix("test loss ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no loss in: {out}"));
+    assert!(loss.is_finite() && loss > 0.0, "{out}");
+    assert!(err.contains("no SHA-256 digests"), "{err}");
+}
