@@ -127,6 +127,20 @@ impl ConvShape {
         2 * per_layer.map(|([h, w], c)| h * w * c).sum::<usize>()
     }
 
+    /// Values of the largest lowering of one image (`C_in·k²·H_out·W_out`, the `cols` of
+    /// the widest layer; its transposed conv lowers the same), for memory estimates: the
+    /// ops lower a group of images at a time, and never less than one.
+    pub fn lowering_per_image(&self) -> usize {
+        let sizes = self.sizes().unwrap_or_default();
+        let k2 = self.kernel.saturating_mul(self.kernel);
+        self.layer_channels()
+            .iter()
+            .zip(sizes.iter().skip(1))
+            .map(|(&(c_in, _), [h, w])| c_in.saturating_mul(k2).saturating_mul(h * w))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// "1x28x28 conv 32,64 k4 s2 p1" for names and messages.
     pub fn describe(&self) -> String {
         let [c, h, w] = self.image;

@@ -26,7 +26,9 @@ pub fn available_memory() -> Option<u64> {
 /// for every layer its pre-activation, activation and their gradients (≈ 6 values per
 /// input pixel and 12 per hidden or latent unit; a conv model adds 6 per value of each
 /// conv layer's output and of its transpose's), for the larger of the training batch and
-/// the 1000-image test batches.
+/// the 1000-image test batches. A conv model also lowers its images to matrices (im2col)
+/// in three scratch buffers, a group of images at a time: 2²⁰ values each, or one image's
+/// lowering where that is larger (a large image).
 pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
     let params: f64 = config
         .param_shapes()
@@ -37,7 +39,10 @@ pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
     let conv = config.conv.as_ref().map_or(0.0, |c| c.activations() as f64);
     let per_row = 6.0 * config.input_dim as f64 + 12.0 * units + 6.0 * conv;
     let rows = (batch as f64).max(1000.0);
-    (40.0 * params, 4.0 * per_row * rows)
+    let lowering = config.conv.as_ref().map_or(0.0, |c| {
+        3.0 * (c.lowering_per_image() as f64).max((1u64 << 20) as f64)
+    });
+    (40.0 * params, 4.0 * (per_row * rows + lowering))
 }
 
 /// Refuses a training run that cannot fit in the memory available, naming the flag
@@ -103,6 +108,14 @@ mod tests {
         assert_eq!(model, 652_824.0 * 40.0);
         assert!(model + data < 1e8, "{model} + {data}");
         assert!(check_training_memory(&config(400, 20), 128).is_ok());
+        // The canonical conv model at batch 128, counted by hand: per test row 6·784
+        // pixels + 12·20 latent units + 6·2·(32·14² + 64·7²) conv activations = 117,840
+        // values, over 1000 rows; and three lowering buffers of 2²⁰ values (its widest
+        // image lowers to 32·16·7² = 25,088). Four bytes each.
+        let conv = ModelConfig::canonical_conv();
+        assert_eq!(conv.conv.as_ref().unwrap().lowering_per_image(), 25_088);
+        let (_, data) = training_bytes(&conv, 128);
+        assert_eq!(data, 4.0 * (117_840.0 * 1000.0 + 3.0 * 1_048_576.0));
         if available_memory().is_none() {
             return; // nothing is refused where the memory cannot be read
         }
