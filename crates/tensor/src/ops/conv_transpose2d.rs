@@ -26,7 +26,7 @@ use ndarray::ArrayView2;
 use super::conv2d::{bias_gradient, matrix, matrix_mut};
 use super::im2col::{batch_major, channel_major, col2im, group_size, im2col, Window};
 use crate::speed::gemm::gemm;
-use crate::speed::parallel::contiguous;
+use crate::speed::parallel::{contiguous, for_each_indexed_chunk_mut};
 use crate::speed::workspace::{with_buffers, SLOTS};
 use crate::{Backward, Float, Tensor, Var};
 
@@ -135,11 +135,12 @@ impl Transposed {
                 col2im(cols, &self.g, y_g, padded);
             }
         });
+        // Each output plane (image b, channel c) gets its channel's bias.
         let plane = self.g.size[0] * self.g.size[1];
-        for (i, channel) in y.chunks_mut(plane).enumerate() {
+        for_each_indexed_chunk_mut(y, plane, 0, |i, channel| {
             let bias = bias[i % self.g.c];
             channel.iter_mut().for_each(|v| *v += bias);
-        }
+        });
     }
 
     /// `W` as the matrix `[C_in, C_out·kh·kw]`.
