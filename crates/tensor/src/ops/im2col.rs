@@ -30,21 +30,11 @@
 //! its peak, where one image's `L` columns (49 for a 7×7 output) would leave it starved.
 //! The images stay batch-major (`[n, C, L]`) everywhere else; [`channel_major`] and
 //! [`batch_major`] turn a group from one layout to the other. The buffers live in
-//! [`crate::speed::workspace`], and a group is at most [`GROUP_VALUES`] values of `cols`,
-//! so the scratch memory is bounded whatever the batch.
+//! [`crate::speed::workspace`], and a group is at most [`super::lowered::GROUP_VALUES`]
+//! values of `cols`, so the scratch memory is bounded whatever the batch.
 
 use crate::speed::parallel::for_each_indexed_chunk_mut;
 use crate::Float;
-
-/// The most values of `cols` one group may hold (4 MiB of `f32`), unless one image
-/// alone needs more.
-pub(crate) const GROUP_VALUES: usize = 1 << 20;
-
-/// Images per group when each lowers to `per_image` values of `cols`: as many as fit in
-/// [`GROUP_VALUES`], at least one, at most the batch.
-pub(crate) fn group_size(batch: usize, per_image: usize) -> usize {
-    (GROUP_VALUES / per_image.max(1)).clamp(1, batch.max(1))
-}
 
 /// The geometry of one convolution: the image it reads (`c` channels of `h × w`), its
 /// kernel, stride, zero padding and dilation, and the output size they give.

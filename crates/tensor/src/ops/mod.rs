@@ -62,6 +62,7 @@ mod linear;
 mod log;
 mod log_sigmoid;
 mod logsumexp;
+mod lowered;
 mod matmul;
 mod mean;
 mod mul;
@@ -78,6 +79,8 @@ mod sub;
 mod sum;
 mod tanh;
 mod transpose;
+
+pub use lowered::{GROUP_VALUES, WAVE};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Records an elementwise op `y = f(x)`: the shared forward of exp, tanh, relu, ...

@@ -155,6 +155,27 @@ pub(crate) fn for_each_indexed_chunk_mut<T: Scalar>(
     v.par_chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
 }
 
+/// `f(item, alone)` for every item: side by side, one item per thread, when there are
+/// several (`alone` false: the item's own work stays on its thread), on the calling
+/// thread when there is one (`alone` true: it may use the whole pool). The driver of the
+/// convolutions' groups of images (`ops/lowered.rs`).
+pub(crate) fn side_by_side<I: Send>(items: Vec<I>, f: impl Fn(I, bool) + Sync + Send) {
+    if items.len() == 1 {
+        items.into_iter().for_each(|item| f(item, true));
+    } else {
+        items.into_par_iter().for_each(|item| f(item, false));
+    }
+}
+
+/// `f(item)` for every item, side by side, the results in the items' order (so a sum of
+/// them taken in that order has the same bits on any number of threads).
+pub(crate) fn map_side_by_side<I: Sync, R: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> R + Sync + Send,
+) -> Vec<R> {
+    items.par_iter().map(f).collect()
+}
+
 /// `Σ f(a_chunk, b_chunk)` over matching runs of [`CHUNK`] of two equally long slices:
 /// the partial sums are computed on the pool when the slices are long, and always added
 /// in order, so the result's bits do not depend on the number of threads.

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::config::ModelConfig;
+use tensor::ops::{GROUP_VALUES, WAVE};
 
 /// Bytes of memory the system can still give us (Linux: `MemAvailable` in
 /// `/proc/meminfo`), or `None` where that cannot be read: then nothing is refused.
@@ -26,10 +27,11 @@ pub fn available_memory() -> Option<u64> {
 /// for every layer its pre-activation, activation and their gradients (≈ 6 values per
 /// input pixel and 12 per hidden or latent unit; a conv model adds 6 per value of each
 /// conv layer's output and of its transpose's), for the larger of the training batch and
-/// the 1000-image test batches. A conv model also lowers its images to matrices (im2col)
-/// in three scratch buffers, a group of images at a time: 2²⁰ values each, or one image's
-/// lowering where that is larger (a large image).
-pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
+/// the 1000-image test batches. A conv model also lowers its images to matrices (im2col),
+/// a group of images at a time on each of the `threads`, each thread with three scratch
+/// buffers of [`tensor::ops::GROUP_VALUES`] values, or one image's lowering where that
+/// is larger (a large image), and [`tensor::ops::WAVE`] partial weight gradients.
+pub fn training_bytes(config: &ModelConfig, batch: usize, threads: usize) -> (f64, f64) {
     let params: f64 = config
         .param_shapes()
         .iter()
@@ -40,7 +42,15 @@ pub fn training_bytes(config: &ModelConfig, batch: usize) -> (f64, f64) {
     let per_row = 6.0 * config.input_dim as f64 + 12.0 * units + 6.0 * conv;
     let rows = (batch as f64).max(1000.0);
     let lowering = config.conv.as_ref().map_or(0.0, |c| {
-        3.0 * (c.lowering_per_image() as f64).max((1u64 << 20) as f64)
+        let group = (c.lowering_per_image() as f64).max(GROUP_VALUES as f64);
+        let widest_weights = c
+            .layer_channels()
+            .iter()
+            .map(|&(i, o)| i * o)
+            .max()
+            .unwrap_or(0);
+        let k2 = (c.kernel as f64).powi(2);
+        3.0 * threads as f64 * group + WAVE as f64 * widest_weights as f64 * k2
     });
     (40.0 * params, 4.0 * (per_row * rows + lowering))
 }
@@ -51,7 +61,7 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
     let Some(available) = available_memory() else {
         return Ok(());
     };
-    let (model, data) = training_bytes(config, batch);
+    let (model, data) = training_bytes(config, batch, rayon::current_num_threads());
     let need = model + data;
     if need <= available as f64 {
         return Ok(());
@@ -104,18 +114,20 @@ mod tests {
 
     #[test]
     fn the_canonical_run_fits_and_absurd_ones_are_refused_with_the_figure() {
-        let (model, data) = training_bytes(&config(400, 20), 128);
+        let (model, data) = training_bytes(&config(400, 20), 128, 2);
         assert_eq!(model, 652_824.0 * 40.0);
         assert!(model + data < 1e8, "{model} + {data}");
         assert!(check_training_memory(&config(400, 20), 128).is_ok());
         // The canonical conv model at batch 128, counted by hand: per test row 6·784
         // pixels + 12·20 latent units + 6·2·(32·14² + 64·7²) conv activations = 117,840
-        // values, over 1000 rows; and three lowering buffers of 2²⁰ values (its widest
-        // image lowers to 32·16·7² = 25,088). Four bytes each.
+        // values, over 1000 rows; on each of 2 threads three lowering buffers of 2¹⁷
+        // values (its widest image lowers to 32·16·7² = 25,088, less); and 8 partial
+        // gradients of the 64·32·4·4 weights. Four bytes each.
         let conv = ModelConfig::canonical_conv();
         assert_eq!(conv.conv.as_ref().unwrap().lowering_per_image(), 25_088);
-        let (_, data) = training_bytes(&conv, 128);
-        assert_eq!(data, 4.0 * (117_840.0 * 1000.0 + 3.0 * 1_048_576.0));
+        let (_, data) = training_bytes(&conv, 128, 2);
+        let scratch = 2.0 * 3.0 * 131_072.0 + 8.0 * 32_768.0;
+        assert_eq!(data, 4.0 * (117_840.0 * 1000.0 + scratch));
         if available_memory().is_none() {
             return; // nothing is refused where the memory cannot be read
         }
