@@ -156,7 +156,7 @@ impl<T: Float> Backward<T> for Conv {
         }
         let dw = needs[1].then(|| {
             let mut dw = vec![T::zero(); w.len()];
-            correlate(&dy, &x, &self.g, &mut dw);
+            correlate(&dy, &x, &self.g, &mut dw, None);
             Tensor::from_shape_vec(inputs[1].raw_dim(), dw).expect("the weight's shape")
         });
         let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.c_out));

@@ -139,16 +139,22 @@ impl<T: Float> Backward<T> for Transposed {
             contiguous(inputs[1]),
             contiguous(&dy),
         );
+        // dx = W · im2col(dy) and dW = Σ_b x_b · im2col(dy_b)ᵀ: one lowering of dy for both.
         let mut dx = needs[0].then(|| Tensor::zeros(inputs[0].raw_dim()));
-        if let Some(dx) = dx.as_mut() {
-            let dx = dx.as_slice_mut().expect("a new array is row-major");
-            convolve(self.weights(&w), &dy, &self.g, None, dx);
-        }
-        let dw = needs[1].then(|| {
+        let dx_slice = dx
+            .as_mut()
+            .map(|dx| dx.as_slice_mut().expect("a new array is row-major"));
+        let dw = if needs[1] {
             let mut dw = vec![T::zero(); w.len()];
-            correlate(&x, &dy, &self.g, &mut dw);
-            Tensor::from_shape_vec(inputs[1].raw_dim(), dw).expect("the weight's shape")
-        });
+            let dx_too = dx_slice.map(|dx| (self.weights(&w), dx));
+            correlate(&x, &dy, &self.g, &mut dw, dx_too);
+            Some(Tensor::from_shape_vec(inputs[1].raw_dim(), dw).expect("the weight's shape"))
+        } else {
+            if let Some(dx) = dx_slice {
+                convolve(self.weights(&w), &dy, &self.g, None, dx);
+            }
+            None
+        };
         let db = needs[2].then(|| bias_gradient(&dy, self.batch, self.g.c));
         vec![dx, dw, db]
     }

@@ -170,9 +170,10 @@ pub(crate) fn col2im<T: Float>(cols: &[T], g: &Window, x: &mut [T], padded: &mut
     padded.clear();
     padded.resize(n * image_p, T::zero());
     let corners = g.corners();
+    let offsets: Vec<usize> = (0..g.rows()).map(|r| g.row_offset(r)).collect();
     for_each_indexed_chunk_mut(padded, image_p, cols.len(), |b, x_b| {
-        for r in 0..g.rows() {
-            let (row, x_b) = (&cols[r * width + b * l..][..l], &mut x_b[g.row_offset(r)..]);
+        for (r, &offset) in offsets.iter().enumerate() {
+            let (row, x_b) = (&cols[r * width + b * l..][..l], &mut x_b[offset..]);
             row.iter().zip(&corners).for_each(|(&v, &at)| x_b[at] += v);
         }
     });

@@ -10,8 +10,9 @@
 //! side make one product wide enough for the GEMM. The groups are small, a few hundred
 //! kilobytes of `cols` ([`GROUP_VALUES`]), so that a group's lowering, its product and its
 //! copy back all stay in the core's own L2 cache, and they run **side by side, one group
-//! per thread**, each with its own scratch buffers and a one-thread GEMM: no hand-off
-//! inside a group, no cache line shared between the threads. (One large group split
+//! per thread**, each with its own scratch buffers, its lowering loops and its GEMM on
+//! its own thread (`speed::parallel::side_by_side`): no hand-off inside a group, no cache
+//! line shared between the threads. (One large group split
 //! between the threads instead wrote and packed several megabytes through L3 per layer,
 //! with a hand-off at each of its three steps.) A batch of one group runs it on every
 //! thread, as before.
@@ -22,12 +23,12 @@
 //! [`WAVE`] groups at a time in parallel, and the partials are added to `dM` in the order
 //! of the groups, so its bits do not depend on the thread count either.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::ArrayView2;
 
 use super::conv2d::{matrix, matrix_mut};
 use super::im2col::{batch_major, channel_major, col2im, im2col, Window};
-use crate::speed::gemm::{gemm, gemm_serial};
-use crate::speed::parallel::{map_side_by_side, side_by_side};
+use crate::speed::gemm::gemm;
+use crate::speed::side_by_side::{map_side_by_side, side_by_side};
 use crate::speed::workspace::{with_buffers, SLOTS};
 use crate::Float;
 
@@ -54,17 +55,6 @@ fn group_size_within(batch: usize, per_image: usize, cap: usize) -> usize {
     batch.div_ceil(batch.div_ceil(most))
 }
 
-/// The GEMM a group calls: on one thread when the groups run side by side.
-type Product<T> = for<'a, 'b> fn(T, ArrayView2<'a, T>, ArrayView2<'a, T>, T, ArrayViewMut2<'b, T>);
-
-/// `f(item, product)` for every group, side by side with a one-thread GEMM when there
-/// are several, on the calling thread with the pool's GEMM when there is one.
-fn for_each_group<I: Send, T: Float>(groups: Vec<I>, f: impl Fn(I, Product<T>) + Sync) {
-    side_by_side(groups, |g, alone| {
-        f(g, if alone { gemm::<T> } else { gemm_serial::<T> })
-    });
-}
-
 /// `y_b ← M · im2col(x_b) + bias` for every image `x_b` of the window `g` (`x`
 /// `[n, C, H, W]` row-major, `y` `[n, m, L]`): a convolution's forward, and a transposed
 /// convolution's input gradient.
@@ -82,13 +72,13 @@ pub(crate) fn convolve<T: Float>(
         .chunks(group * image)
         .zip(y.chunks_mut(group * c * l))
         .collect();
-    for_each_group(groups, |(x_g, y_g), product: Product<T>| {
+    side_by_side(groups, |(x_g, y_g)| {
         with_buffers(lens, |[cols, out, padded]: &mut [Vec<T>; SLOTS]| {
             let width = x_g.len() / image * l;
             let cols = &mut cols[..rows * width];
             im2col(x_g, g, cols, padded);
             let out = &mut out[..c * width];
-            product(
+            gemm(
                 T::one(),
                 m.view(),
                 matrix(cols, rows),
@@ -110,13 +100,13 @@ pub(crate) fn deconvolve<T: Float>(m: ArrayView2<'_, T>, dy: &[T], g: &Window, x
         .chunks(group * c * l)
         .zip(x.chunks_mut(group * image))
         .collect();
-    for_each_group(groups, |(dy_g, x_g), product: Product<T>| {
+    side_by_side(groups, |(dy_g, x_g)| {
         with_buffers(lens, |[cols, dy_cm, padded]: &mut [Vec<T>; SLOTS]| {
             let width = dy_g.len() / c;
             let dy_cm = &mut dy_cm[..c * width];
             channel_major(dy_g, c, l, dy_cm);
             let cols = &mut cols[..rows * width];
-            product(
+            gemm(
                 T::one(),
                 m.t(),
                 matrix(dy_cm, c),
@@ -129,34 +119,68 @@ pub(crate) fn deconvolve<T: Float>(m: ArrayView2<'_, T>, dy: &[T], g: &Window, x
 }
 
 /// `dM += Σ_b a_b · im2col(x_b)ᵀ` over every image (`a` `[n, m, L]`, `x` `[n, C, H, W]`
-/// of the window `g`, `dM` `[m, rows]` row-major): a weight gradient.
-pub(crate) fn correlate<T: Float>(a: &[T], x: &[T], g: &Window, dm: &mut [T]) {
+/// of the window `g`, `dM` `[m, rows]` row-major): a weight gradient. With `convolve_too`
+/// `(M₂, y)`, also `y_b ← M₂ · im2col(x_b)` from the same lowering (what [`convolve`]
+/// gives without a bias): a transposed convolution's input gradient, which lowers the
+/// same output gradient as its weight gradient, so it is lowered once for both.
+pub(crate) fn correlate<T: Float>(
+    a: &[T],
+    x: &[T],
+    g: &Window,
+    dm: &mut [T],
+    convolve_too: Option<(ArrayView2<'_, T>, &mut [T])>,
+) {
     let (l, rows, image) = (g.positions(), g.rows(), g.image_len());
-    let c = dm.len() / rows;
-    let group = group_size(x.len() / image, rows * l);
-    let lens = [rows * group * l, c * group * l, 0];
-    let partial = |(a_g, x_g): (&[T], &[T]), product: Product<T>, beta: T, out: &mut [T]| {
+    let (c, batch) = (dm.len() / rows, x.len() / image);
+    let group = group_size(batch, rows * l);
+    let (m2, y) = convolve_too.map_or((None, None), |(m, y)| (Some(m), Some(y)));
+    let c2 = m2.map_or(0, |m| m.nrows());
+    let lens = [rows * group * l, c.max(c2) * group * l, 0];
+    let partial = |(a_g, x_g, y_g): (&[T], &[T], &mut [T]), beta: T, out: &mut [T]| {
         with_buffers(lens, |[cols, a_cm, padded]: &mut [Vec<T>; SLOTS]| {
-            let width = a_g.len() / c;
-            let a_cm = &mut a_cm[..c * width];
-            channel_major(a_g, c, l, a_cm);
+            let width = x_g.len() / image * l;
             let cols = &mut cols[..rows * width];
             im2col(x_g, g, cols, padded);
+            if let Some(m2) = &m2 {
+                let y_cm = &mut a_cm[..c2 * width];
+                gemm(
+                    T::one(),
+                    m2.view(),
+                    matrix(cols, rows),
+                    T::zero(),
+                    matrix_mut(y_cm, c2),
+                );
+                batch_major(y_cm, c2, l, None, y_g);
+            }
+            let a_cm = &mut a_cm[..c * width];
+            channel_major(a_g, c, l, a_cm);
             let (a_m, cols) = (matrix(a_cm, c), matrix(cols, rows));
-            product(T::one(), a_m, cols.t(), beta, matrix_mut(out, c));
+            gemm(T::one(), a_m, cols.t(), beta, matrix_mut(out, c));
         })
     };
-    let groups: Vec<_> = a
+    let y_groups: Vec<&mut [T]> = match y {
+        Some(y) => y.chunks_mut(group * c2 * l).collect(),
+        None => (0..batch.div_ceil(group))
+            .map(|_| <&mut [T]>::default())
+            .collect(),
+    };
+    let mut groups = a
         .chunks(group * c * l)
         .zip(x.chunks(group * image))
-        .collect();
-    if groups.len() == 1 {
-        return partial(groups[0], gemm::<T>, T::one(), dm);
+        .zip(y_groups)
+        .map(|((a_g, x_g), y_g)| (a_g, x_g, y_g));
+    if batch <= group {
+        let only = groups.next().expect("a batch is one group at least");
+        return partial(only, T::one(), dm);
     }
-    for wave in groups.chunks(WAVE) {
-        let partials = map_side_by_side(wave, |&group| {
+    loop {
+        let wave: Vec<_> = groups.by_ref().take(WAVE).collect();
+        if wave.is_empty() {
+            return;
+        }
+        let partials = map_side_by_side(wave, |group| {
             let mut out = vec![T::zero(); dm.len()];
-            partial(group, gemm_serial::<T>, T::zero(), &mut out);
+            partial(group, T::zero(), &mut out);
             out
         });
         for p in &partials {

@@ -23,6 +23,7 @@ pub mod fastmath;
 #[allow(unsafe_code)]
 pub mod gemm;
 pub mod parallel;
+pub mod side_by_side;
 pub mod simd;
 pub mod workspace;
 

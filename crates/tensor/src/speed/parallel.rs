@@ -12,6 +12,7 @@ use ndarray::{
 };
 use rayon::prelude::*;
 
+use crate::speed::side_by_side::on_one_thread;
 use crate::speed::simd::{dispatch, Kernel};
 use crate::speed::Scalar;
 
@@ -22,13 +23,21 @@ type Tensor<T> = ndarray::ArrayD<T>;
 /// another thread costs more than it saves.
 pub const PARALLEL_MIN_LEN: usize = 1 << 15;
 
+/// Whether a loop over `len` values goes on the pool: when it is long enough, and the
+/// thread is not already one of several running side by side (there, handing parts of
+/// its work to the other threads would only move its cache lines between the cores and
+/// add hand-offs: they are busy with their own items).
+pub fn split(len: usize) -> bool {
+    len >= PARALLEL_MIN_LEN && !on_one_thread()
+}
+
 /// `f` applied to every element, in parallel for large arrays. The array is walked as one
 /// flat run (an `Ix1` view): ndarray's loops over a dynamic-dimensional array step through
 /// its dimensions, which cost the ReLU of a `[128, 400]` array 9 µs against 4 (Zen 4).
 pub(crate) fn map<T: Scalar>(x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
     let x = x.as_standard_layout(); // a copy only for a strided view
     let flat = ArrayView1::from(x.as_slice().expect("a standard-layout array is a slice"));
-    let y = match flat.len() >= PARALLEL_MIN_LEN {
+    let y = match split(flat.len()) {
         true => Zip::from(&flat).par_map_collect(|&v| f(v)),
         false => flat.mapv(f),
     };
@@ -44,7 +53,7 @@ pub(crate) fn update2<T: Scalar>(
     b: &Tensor<T>,
     f: impl Fn(T, T, T) -> T + Sync + Send,
 ) {
-    let (parallel, n) = (a.len() >= PARALLEL_MIN_LEN, a.len());
+    let (parallel, n) = (split(a.len()), a.len());
     let same_shape = d.shape() == a.shape() && a.shape() == b.shape();
     let (a_flat, b_flat) = (
         a.view().into_shape_with_order(n),
@@ -97,7 +106,7 @@ pub(crate) fn standard_copy<T: Scalar>(view: ArrayViewD<'_, T>) -> Tensor<T> {
 /// (a matrix product with β = 0, the BCE's gradient) still has to be initialised, and
 /// one thread filling megabytes with zeros leaves the other idle for ~0.1 ms per MB.
 pub(crate) fn zeros_vec<T: Scalar>(len: usize) -> Vec<T> {
-    if len < PARALLEL_MIN_LEN {
+    if !split(len) {
         return vec![T::zero(); len];
     }
     let mut v = Vec::with_capacity(len);
@@ -119,7 +128,7 @@ pub(crate) fn zip_chunks<T: Scalar>(
     f: impl Fn(&mut [T], &[T], &[T]) + Sync + Send,
 ) {
     assert!(out.len() == a.len() && a.len() == b.len());
-    if out.len() < PARALLEL_MIN_LEN {
+    if !split(out.len()) {
         f(out, a, b);
         return;
     }
@@ -132,7 +141,7 @@ pub(crate) fn zip_chunks<T: Scalar>(
 /// `f(chunk)` over a slice cut into runs of [`CHUNK`], on the pool when the slice is
 /// long: the driver of an in-place loop (tanh's forward).
 pub(crate) fn for_each_chunk_mut<T: Scalar>(v: &mut [T], f: impl Fn(&mut [T]) + Sync + Send) {
-    if v.len() < PARALLEL_MIN_LEN {
+    if !split(v.len()) {
         return f(v);
     }
     v.par_chunks_mut(CHUNK).for_each(f);
@@ -149,31 +158,10 @@ pub(crate) fn for_each_indexed_chunk_mut<T: Scalar>(
     f: impl Fn(usize, &mut [T]) + Sync + Send,
 ) {
     let len = len.max(1);
-    if work.max(v.len()) < PARALLEL_MIN_LEN {
+    if !split(work.max(v.len())) {
         return v.chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
     }
     v.par_chunks_mut(len).enumerate().for_each(|(i, c)| f(i, c));
-}
-
-/// `f(item, alone)` for every item: side by side, one item per thread, when there are
-/// several (`alone` false: the item's own work stays on its thread), on the calling
-/// thread when there is one (`alone` true: it may use the whole pool). The driver of the
-/// convolutions' groups of images (`ops/lowered.rs`).
-pub(crate) fn side_by_side<I: Send>(items: Vec<I>, f: impl Fn(I, bool) + Sync + Send) {
-    if items.len() == 1 {
-        items.into_iter().for_each(|item| f(item, true));
-    } else {
-        items.into_par_iter().for_each(|item| f(item, false));
-    }
-}
-
-/// `f(item)` for every item, side by side, the results in the items' order (so a sum of
-/// them taken in that order has the same bits on any number of threads).
-pub(crate) fn map_side_by_side<I: Sync, R: Send>(
-    items: &[I],
-    f: impl Fn(&I) -> R + Sync + Send,
-) -> Vec<R> {
-    items.par_iter().map(f).collect()
 }
 
 /// `Σ f(a_chunk, b_chunk)` over matching runs of [`CHUNK`] of two equally long slices:
@@ -185,7 +173,7 @@ pub(crate) fn chunked_sum<T: Scalar>(
     f: impl Fn(&[T], &[T]) -> f64 + Sync + Send,
 ) -> f64 {
     assert_eq!(a.len(), b.len(), "chunked_sum: slices of different lengths");
-    let partials: Vec<f64> = if a.len() >= PARALLEL_MIN_LEN {
+    let partials: Vec<f64> = if split(a.len()) {
         a.par_chunks(CHUNK)
             .zip(b.par_chunks(CHUNK))
             .map(|(a, b)| f(a, b))
@@ -205,7 +193,7 @@ pub(crate) fn repeat_rows<T: Scalar>(row: &[T], rows: usize) -> Array2<T> {
     let mut y = Array2::from_shape_vec((rows, row.len()), zeros_vec(rows * row.len()))
         .expect("rows × len zeros");
     let fill = |mut out: ArrayViewMut1<T>| out.assign(&ArrayView1::from(row));
-    if y.len() >= PARALLEL_MIN_LEN {
+    if split(y.len()) {
         y.axis_iter_mut(Axis(0)).into_par_iter().for_each(fill);
     } else {
         y.axis_iter_mut(Axis(0)).for_each(fill);
@@ -221,7 +209,7 @@ const ROWS_PER_PARTIAL: usize = 128;
 /// order (a linear layer's bias gradient).
 pub(crate) fn column_sums<T: Scalar>(x: ArrayView2<'_, T>) -> Array1<T> {
     let blocks = x.axis_chunks_iter(Axis(0), ROWS_PER_PARTIAL);
-    let partials: Vec<Array1<T>> = if x.len() >= PARALLEL_MIN_LEN {
+    let partials: Vec<Array1<T>> = if split(x.len()) {
         blocks
             .into_par_iter()
             .map(|b| b.sum_axis(Axis(0)))
@@ -260,7 +248,7 @@ pub fn zip4<T: Scalar, F: Fn(&mut T, T, &mut T, &mut T) + Sync + Send>(
 ) {
     let f = &f;
     let total: usize = grads.iter().map(|g| g.len()).sum();
-    let parallel = total >= PARALLEL_MIN_LEN;
+    let parallel = split(total);
     let mut pieces = Vec::new();
     let arrays = params.iter_mut().zip(grads).zip(s1.iter_mut().zip(s2));
     for ((p, g), (s1, s2)) in arrays {

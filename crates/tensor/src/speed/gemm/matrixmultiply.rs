@@ -76,7 +76,7 @@ pub fn gemm_matrixmultiply<'a, T: Scalar>(
     c: ArrayViewMut2<'_, T>,
 ) {
     let (m, k, n) = super::check_shapes(&a, &b, &c);
-    let plan = plan(m, k, n, rayon::current_num_threads());
+    let plan = plan(m, k, n, crate::speed::side_by_side::threads());
     gemm_with_plan(alpha, a, b, beta, c, plan);
 }
 

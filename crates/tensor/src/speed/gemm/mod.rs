@@ -112,6 +112,7 @@ use self::cost::choose;
 use self::run::Output;
 use self::shape::{Direct, Shape};
 use crate::speed::parallel::zeros_vec;
+use crate::speed::side_by_side;
 use crate::speed::Scalar;
 
 pub use self::element::Element;
@@ -199,34 +200,6 @@ pub fn gemm_blocked<'a, T: Scalar>(
     beta: T,
     c: ArrayViewMut2<'_, T>,
 ) {
-    gemm_threads(path, blocking, usize::MAX, alpha, a, b, beta, c);
-}
-
-/// [`gemm`] on the calling thread alone: for products that are already one of many run
-/// side by side (the convolutions' groups of images, `ops/lowered.rs`), where splitting
-/// each one between the threads again would only add hand-offs. Same bits as [`gemm`].
-pub fn gemm_serial<'a, T: Scalar>(
-    alpha: T,
-    a: ArrayView2<'a, T>,
-    b: ArrayView2<'a, T>,
-    beta: T,
-    c: ArrayViewMut2<'_, T>,
-) {
-    gemm_threads(Path::selected(), None, 1, alpha, a, b, beta, c);
-}
-
-/// [`gemm_blocked`] on at most `max_threads` threads of the pool.
-#[allow(clippy::too_many_arguments)]
-fn gemm_threads<'a, T: Scalar>(
-    path: Path,
-    blocking: Option<Blocking>,
-    max_threads: usize,
-    alpha: T,
-    a: ArrayView2<'a, T>,
-    b: ArrayView2<'a, T>,
-    beta: T,
-    c: ArrayViewMut2<'_, T>,
-) {
     check_shapes(&a, &b, &c);
     let path = path.or_best();
     let Some(mut kernel) = T::microkernel(path) else {
@@ -239,17 +212,15 @@ fn gemm_threads<'a, T: Scalar>(
     };
     kernel.blocking = blocking.unwrap_or(kernel.blocking);
     match wide {
-        Some(wide) => product(&[kernel, wide], max_threads, alpha, a, b, beta, c, true),
-        None => product(&[kernel], max_threads, alpha, a, b, beta, c, true),
+        Some(wide) => product(&[kernel, wide], alpha, a, b, beta, c, true),
+        None => product(&[kernel], alpha, a, b, beta, c, true),
     }
 }
 
 /// `C ← α·A·B + β·C` with the cheapest of `kernels` (see `cost::choose`); `may_swap`:
 /// whether it may compute `Cᵀ = Bᵀ·Aᵀ` instead, when that is estimated cheaper.
-#[allow(clippy::too_many_arguments)]
 fn product<'a, T: Scalar>(
     kernels: &[MicroKernel<T>],
-    max_threads: usize,
     alpha: T,
     a: ArrayView2<'a, T>,
     b: ArrayView2<'a, T>,
@@ -274,7 +245,6 @@ fn product<'a, T: Scalar>(
         if swap {
             product(
                 kernels,
-                max_threads,
                 alpha,
                 b.t(),
                 a.t(),
@@ -283,16 +253,7 @@ fn product<'a, T: Scalar>(
                 false,
             );
         } else {
-            product(
-                kernels,
-                max_threads,
-                alpha,
-                a,
-                b,
-                T::zero(),
-                tmp.view_mut(),
-                false,
-            );
+            product(kernels, alpha, a, b, T::zero(), tmp.view_mut(), false);
         }
         let tmp = if swap { tmp.reversed_axes() } else { tmp };
         return c.zip_mut_with(&tmp, |x, &t| {
@@ -302,7 +263,7 @@ fn product<'a, T: Scalar>(
     let threads = if 2 * m * k * n <= SERIAL_MAX_FLOPS {
         1
     } else {
-        rayon::current_num_threads().min(max_threads)
+        side_by_side::threads()
     };
     let mut shape = Shape::new(m, k, n, kernel);
     // Operands read in place where the kernel can (see `Direct`); only the rest is packed.
