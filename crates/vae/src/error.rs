@@ -27,6 +27,9 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// Standard output was closed by its reader (`vae eval | head -1`): the program ends
+    /// quietly, with status 0.
+    OutputClosed,
     /// The loss became NaN or infinite.
     NonFinite {
         /// Epoch (1-based) in which it happened.
@@ -68,6 +71,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Invalid { path, problem } => write!(f, "{}: {problem}", path.display()),
             Error::Config { setting, problem } => write!(f, "{setting}: {problem}"),
+            Error::OutputClosed => write!(f, "stdout: closed by its reader"),
             Error::NonFinite { epoch, step } => {
                 write!(
                     f,

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use crate::data::dataset::Dataset;
 use crate::data::source::{self, parse_image_size};
 use crate::error::{Error, Result};
+use crate::io::console::note;
 use crate::io::tensor_file::Verification;
 use crate::model::checkpoint::{load_model, Checkpoint};
 use crate::model::config::ModelConfig;
@@ -139,7 +140,7 @@ impl DataArgs {
 pub(super) fn load_checkpoint(path: &Path) -> Result<Checkpoint<f32>> {
     let checkpoint = load_model::<f32>(path)?;
     if checkpoint.verification == Verification::Unverified {
-        eprintln!(
+        note!(
             "note: {} records no SHA-256 digests (made elsewhere?): its contents could not be \
                 verified",
             path.display()

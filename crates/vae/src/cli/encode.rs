@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use crate::error::Result;
+use crate::io::console::say;
 use crate::outputs::exports::write_embeddings;
 use crate::outputs::latent::encode_all;
 
@@ -27,12 +28,12 @@ impl EncodeArgs {
         let model = &checkpoint.model;
         let (mu, logvar) = encode_all(model, &images);
         write_embeddings(&self.out, &mu, &logvar, &images)?;
-        println!(
+        say!(
             "wrote the codes of {} images ({} latent units) to {}",
             images.len(),
             model.config.latent,
             self.out.display()
-        );
+        )?;
         Ok(())
     }
 }

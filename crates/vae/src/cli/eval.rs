@@ -9,6 +9,7 @@ use serde_json::json;
 use super::data_args::{load_checkpoint, DataArgs, WhichSet};
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
+use crate::io::console::say;
 use crate::model::checkpoint::Checkpoint;
 use crate::objective::eval;
 use crate::train::settings::epoch_rng;
@@ -109,20 +110,22 @@ impl EvalArgs {
                 out["iw_samples"] = json!(k);
                 out["iw_images"] = json!(images);
             }
-            println!("{out}");
+            say!("{out}")?;
         } else {
-            println!(
+            say!(
                 "test loss {:.3} nats per image = recon {:.3} + {beta}·KL {:.3}",
-                scores.loss, scores.recon, scores.kl
-            );
-            println!("active latent units: {active} of {}", model.config.latent);
+                scores.loss,
+                scores.recon,
+                scores.kl
+            )?;
+            say!("active latent units: {active} of {}", model.config.latent)?;
             if args.binarize {
-                println!("test set binarized once with seed {}", args.common.seed);
+                say!("test set binarized once with seed {}", args.common.seed)?;
             }
             if let (Some(nll), Some((k, images))) = (nll, iw) {
-                println!(
+                say!(
                     "importance-weighted NLL (K = {k}, {images} images): {nll:.3} nats per image"
-                );
+                )?;
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use rand::Rng;
 
 use super::data_args::ModelAndData;
 use crate::error::{Error, Result};
+use crate::io::console::say;
 use crate::outputs::pictures::write_interpolations;
 use crate::train::settings::epoch_rng;
 
@@ -72,7 +73,7 @@ impl InterpolateArgs {
             (self.steps, self.spherical),
             &self.out,
         )?;
-        println!("wrote {}", self.out.display());
+        say!("wrote {}", self.out.display())?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use crate::error::Result;
+use crate::io::console::say;
 use crate::outputs::latent::write_latent_map;
 
 /// The flags of `vae latent-map` (the help is on its [`super::Command`] variant).
@@ -24,7 +25,7 @@ impl LatentMapArgs {
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         write_latent_map(&self.out, model, &images)?;
-        println!("wrote {}", self.out.display());
+        say!("wrote {}", self.out.display())?;
         Ok(())
     }
 }

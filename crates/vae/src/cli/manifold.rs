@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::data_args::{load_checkpoint, picture_size, ModelAndData};
 use crate::error::{Error, Result};
+use crate::io::console::say;
 use crate::outputs::latent::{encode_all, manifold_codes};
 use crate::outputs::pictures::write_decoded_grid;
 
@@ -49,7 +50,7 @@ impl ManifoldArgs {
         };
         let grid = manifold_codes(model.config.latent, self.grid, codes.as_ref());
         write_decoded_grid(model, grid, shape, self.grid, &self.out)?;
-        println!("wrote {}", self.out.display());
+        say!("wrote {}", self.out.display())?;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+use crate::io::console::note;
 
 mod data_args;
 mod encode;
@@ -84,9 +85,10 @@ pub fn main() -> i32 {
         .map(given_on_command_line)
         .unwrap_or_default();
     match run(cli, given) {
-        Ok(()) => 0,
+        // The reader of our output has gone (`vae eval | head -1`): nothing is wrong.
+        Ok(()) | Err(Error::OutputClosed) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             1
         }
     }
@@ -145,9 +147,7 @@ fn thread_count(threads: Option<usize>) -> Result<usize> {
         None => Ok(cores),
         Some(0) => Err(Error::config("--threads", "must be at least 1")),
         Some(n) if n > cores => {
-            eprintln!(
-                "note: --threads {n} is more than this machine's {cores} cores; using {cores}"
-            );
+            note!("note: --threads {n} is more than this machine's {cores} cores; using {cores}");
             Ok(cores)
         }
         Some(n) => Ok(n),

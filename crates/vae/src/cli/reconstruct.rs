@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use crate::error::Result;
+use crate::io::console::say;
 use crate::outputs::pictures::write_reconstructions;
 use crate::train::settings::epoch_rng;
 
@@ -33,7 +34,7 @@ impl ReconstructArgs {
         };
         let mut rng = epoch_rng(self.input.common.seed, 0);
         write_reconstructions(model, &images, &indices, &self.out, &mut rng)?;
-        println!("wrote {}", self.out.display());
+        say!("wrote {}", self.out.display())?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use super::data_args::{load_checkpoint, picture_size};
 use crate::data::source::parse_image_size;
 use crate::error::Result;
+use crate::io::console::say;
 use crate::outputs::pictures::write_samples;
 use crate::train::settings::epoch_rng;
 
@@ -46,7 +47,7 @@ impl SampleArgs {
             &self.out,
             &mut rng,
         )?;
-        println!("wrote {}", self.out.display());
+        say!("wrote {}", self.out.display())?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use super::data_args::ModelAndData;
 use super::eval::MAX_IW_SAMPLES;
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
+use crate::io::console::say;
 use crate::objective::eval::iw_bounds;
 use crate::outputs::exports::write_scores;
 use crate::outputs::pictures::write_images;
@@ -58,20 +59,20 @@ impl ScoreArgs {
         );
         let nll: Vec<f64> = bounds.iter().map(|b| -b).collect();
         let order = write_scores(&self.out, &nll, &images)?;
-        println!(
+        say!(
             "wrote the scores of {} images to {} (least likely first: image {}, {:.2} nats)",
             nll.len(),
             self.out.display(),
             order[0],
             nll[order[0]]
-        );
+        )?;
         if let Some(n) = self.top {
             write_images(&images, &order[..n.min(order.len())], &self.top_out)?;
-            println!(
+            say!(
                 "wrote the {} least likely images to {}",
                 n.min(order.len()),
                 self.top_out.display()
-            );
+            )?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use clap::Args;
 use super::data_args::{resolve_data_dir, DataArgs};
 use crate::data::source;
 use crate::error::Result;
+use crate::io::console::progress;
 use crate::model::config::Arch;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
@@ -211,7 +212,7 @@ impl TrainArgs {
                 (None, Some(l)) => format!("final validation loss {l:.2} nats per image; "),
                 _ => String::new(),
             };
-            println!("{held_out}run folder {}", self.out.display());
+            progress(format_args!("{held_out}run folder {}", self.out.display()));
         }
         Ok(())
     }

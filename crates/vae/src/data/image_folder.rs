@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::data::dataset::{Dataset, Intensities};
 use crate::error::{Error, Result};
+use crate::io::console::note;
 
 /// The most labels (subfolders) a folder may have: labels are stored as bytes.
 pub const MAX_LABELS: usize = 256;
@@ -148,7 +149,7 @@ fn image_files(dir: &Path, names: &[String]) -> Result<Vec<(PathBuf, Option<u8>)
     }
     skipped.extend(own.iter().filter(|p| p.is_file() && !is_image(p)).cloned());
     if let Some(first) = skipped.first() {
-        eprintln!(
+        note!(
             "note: {}: skipped {} files that are not PNG or JPEG images (e.g. {})",
             dir.display(),
             skipped.len(),

@@ -59,7 +59,7 @@ pub fn point(name: &str) -> io::Result<()> {
     }
     match fault.action.as_str() {
         "pause" => {
-            eprintln!("vae: paused at {name}");
+            super::console::note_line(format_args!("vae: paused at {name}"));
             loop {
                 std::thread::sleep(Duration::from_secs(60));
             }

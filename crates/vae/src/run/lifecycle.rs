@@ -16,6 +16,7 @@
 //! the resumed run ends with exactly the weights of an uninterrupted one.
 
 use crate::error::{Error, Result};
+use crate::io::console::progress;
 use crate::io::faults;
 use crate::run::folder::RunFolder;
 use crate::run::outputs::{write_epoch_outputs, write_final_pictures};
@@ -53,7 +54,7 @@ pub fn run(
     }
     if options.progress {
         let (config, s) = (&run.trainer.model.config, &run.record.settings);
-        println!(
+        progress(format_args!(
             "training {} {} ({} parameters) on {} images, {epochs} epochs, batch {}, \
              {} threads → {}",
             config.name(),
@@ -63,7 +64,7 @@ pub fn run(
             s.batch_size,
             rayon::current_num_threads(),
             folder.dir().display()
-        );
+        ));
     }
     for epoch in run.record.epochs_done + 1..=epochs {
         let m = train_epoch(
@@ -74,7 +75,7 @@ pub fn run(
             options.progress,
         )?;
         if options.progress {
-            println!("{}", m.summary(epochs));
+            progress(format_args!("{}", m.summary(epochs)));
         }
         commit_epoch(&mut run, m, &folder, options.keep_checkpoints)?;
         write_epoch_outputs(&folder, &run.trainer.model, &run.record, sets.held_out())?;

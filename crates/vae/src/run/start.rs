@@ -74,7 +74,7 @@ pub(super) struct Run {
 
 /// Prints a note on stderr: what the program did on the user's behalf.
 pub(super) fn note(message: impl std::fmt::Display) {
-    eprintln!("note: {message}");
+    crate::io::console::note_line(format_args!("note: {message}"));
 }
 
 /// The run `options.start` asks for in `folder`: locked, cleared of what interrupted
