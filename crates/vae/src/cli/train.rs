@@ -13,6 +13,7 @@ use crate::model::config::Arch;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
 use crate::run::folder::RunFolder;
+use crate::run::interrupt;
 use crate::run::lifecycle::run;
 use crate::run::start::{RunOptions, Start, KEEP_CHECKPOINTS};
 use crate::run::state;
@@ -175,6 +176,7 @@ impl TrainArgs {
     pub(super) fn run(self, given: &BTreeSet<String>) -> Result<()> {
         let settings = self.settings();
         settings.validate()?;
+        interrupt::watch()?;
         let start = match (self.resume, self.force) {
             (true, _) => Start::Resume,
             (false, true) => Start::Force,

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::io::console::progress;
 use crate::io::faults;
 use crate::run::folder::RunFolder;
+use crate::run::interrupt;
 use crate::run::outputs::{write_epoch_outputs, write_final_pictures};
 use crate::run::start::{start_or_resume, Run, RunOptions};
 use crate::run::state;
@@ -47,6 +48,7 @@ pub fn run(
     let folder = RunFolder::new(&options.out);
     let mut run = start_or_resume(settings, config, data, options, &folder)?;
     let epochs = run.record.settings.epochs;
+    interrupt::committed(folder.dir(), run.record.epochs_done, epochs);
     let sets = data.sets(&run.record.settings)?;
     if run.record.epochs_done > 0 {
         // A crash between the state and the exports leaves the exports one epoch behind.
@@ -78,6 +80,7 @@ pub fn run(
             progress(format_args!("{}", m.summary(epochs)));
         }
         commit_epoch(&mut run, m, &folder, options.keep_checkpoints)?;
+        interrupt::committed(folder.dir(), epoch, epochs);
         write_epoch_outputs(&folder, &run.trainer.model, &run.record, sets.held_out())?;
     }
     write_final_pictures(&folder, &run.trainer.model, &run.record, sets.held_out())?;
