@@ -4,10 +4,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::Command;
 
-use support::{mnist_slice, s, vae};
+use support::{mnist_slice, paused_run, s, vae};
 
 #[test]
 fn an_interrupted_run_says_where_it_resumes_from() {
@@ -15,37 +15,7 @@ fn an_interrupted_run_says_where_it_resumes_from() {
     let data = mnist_slice(&dir.path().join("data"), 200, 100);
     for (signal, status) in [("TERM", 143), ("INT", 130)] {
         let out = dir.path().join(format!("run-{signal}"));
-        let args = [
-            "train",
-            "--quiet",
-            "--data",
-            s(&data),
-            "--out",
-            s(&out),
-            "--hidden",
-            "16",
-            "--latent",
-            "2",
-            "--epochs",
-            "3",
-        ];
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vae"))
-            .args(args)
-            // Epoch 1 committed, epoch 2 trained but not committed: paused there.
-            .env(vae::io::faults::VARIABLE, "pause@epoch-2:trained")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("paused at") {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "ended before pausing"
-            );
-        }
+        let (mut child, mut stderr) = paused_run(&data, &out, 3);
         let sent = Command::new("kill")
             .args([format!("-{signal}"), child.id().to_string()])
             .status()

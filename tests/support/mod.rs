@@ -75,3 +75,42 @@ pub fn tiny_run(dir: &Path, data: &Path) -> PathBuf {
     assert_eq!(code, 0, "{err}");
     out
 }
+
+/// `vae train` of a tiny model on `data` into `out` for `epochs` epochs, paused (with the
+/// fault point `pause@epoch-2:trained`) after its first epoch is committed and its second
+/// trained; returns the paused process and the rest of its stderr.
+pub fn paused_run(
+    data: &Path,
+    out: &Path,
+    epochs: usize,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(["train", "--quiet", "--data", s(data), "--out", s(out)])
+        .args([
+            "--hidden",
+            "16",
+            "--latent",
+            "2",
+            "--epochs",
+            &epochs.to_string(),
+        ])
+        .env(vae::io::faults::VARIABLE, "pause@epoch-2:trained")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused at") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended before pausing"
+        );
+    }
+    (child, stderr)
+}

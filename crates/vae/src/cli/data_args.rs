@@ -73,7 +73,29 @@ impl ModelAndData {
     }
 }
 
+impl ModelAndData {
+    /// The files and folders a command reads: what it may never write over.
+    pub(super) fn inputs(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut inputs = vec![("--checkpoint", self.checkpoint.clone())];
+        inputs.extend(self.common.inputs());
+        inputs
+    }
+}
+
 impl DataArgs {
+    /// The data `--data` reads: the folder or file, and a `.npy`'s labels beside it.
+    pub(super) fn inputs(&self) -> Vec<(&'static str, PathBuf)> {
+        let data = resolve_data_dir(&self.data);
+        let npy = data
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        let mut inputs = vec![("--data", data.clone())];
+        if npy {
+            inputs.push(("--data", crate::data::npy::labels_path(&data)));
+        }
+        inputs
+    }
+
     /// The images `which` names, checked to fit the model `config` read from
     /// `checkpoint`: as many pixels for an MLP, the very height and width for a conv model.
     pub(super) fn images(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
+use super::output_file::claim;
 use crate::error::Result;
 use crate::io::console::say;
 use crate::outputs::exports::write_embeddings;
@@ -24,6 +25,7 @@ pub(super) struct EncodeArgs {
 impl EncodeArgs {
     /// Encodes every image and writes the table.
     pub(super) fn run(self) -> Result<()> {
+        let _out = claim("--out", &self.out, &["npy", "csv"], &self.input.inputs())?;
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         let (mu, logvar) = encode_all(model, &images);

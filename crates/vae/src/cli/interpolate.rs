@@ -6,6 +6,7 @@ use clap::Args;
 use rand::Rng;
 
 use super::data_args::ModelAndData;
+use super::output_file::claim;
 use crate::error::{Error, Result};
 use crate::io::console::say;
 use crate::outputs::pictures::write_interpolations;
@@ -42,6 +43,7 @@ pub(super) struct InterpolateArgs {
 impl InterpolateArgs {
     /// Writes the rows.
     pub(super) fn run(self) -> Result<()> {
+        let _out = claim("--out", &self.out, &["png"], &self.input.inputs())?;
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         let pairs = match (&self.pair, self.random) {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
+use super::output_file::claim;
 use crate::error::Result;
 use crate::io::console::say;
 use crate::outputs::latent::write_latent_map;
@@ -22,6 +23,7 @@ pub(super) struct LatentMapArgs {
 impl LatentMapArgs {
     /// Encodes the images and draws the map.
     pub(super) fn run(self) -> Result<()> {
+        let _out = claim("--out", &self.out, &["png", "svg"], &self.input.inputs())?;
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         write_latent_map(&self.out, model, &images)?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::{load_checkpoint, picture_size, ModelAndData};
+use super::output_file::claim;
 use crate::error::{Error, Result};
 use crate::io::console::say;
 use crate::outputs::latent::{encode_all, manifold_codes};
@@ -26,6 +27,7 @@ pub(super) struct ManifoldArgs {
 impl ManifoldArgs {
     /// Writes the grid.
     pub(super) fn run(self) -> Result<()> {
+        let _out = claim("--out", &self.out, &["png"], &self.input.inputs())?;
         if !(1..=100).contains(&self.grid) {
             return Err(Error::config(
                 "--grid",

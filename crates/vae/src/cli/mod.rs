@@ -19,6 +19,7 @@ mod eval;
 mod interpolate;
 mod latent_map;
 mod manifold;
+mod output_file;
 mod reconstruct;
 mod sample;
 mod score;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::ModelAndData;
+use super::output_file::claim;
 use crate::error::Result;
 use crate::io::console::say;
 use crate::outputs::pictures::write_reconstructions;
@@ -25,6 +26,7 @@ pub(super) struct ReconstructArgs {
 impl ReconstructArgs {
     /// Writes the images over their reconstructions.
     pub(super) fn run(self) -> Result<()> {
+        let _out = claim("--out", &self.out, &["png"], &self.input.inputs())?;
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         let indices = if self.indices.is_empty() {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::data_args::{load_checkpoint, picture_size};
+use super::output_file::claim;
 use crate::data::source::parse_image_size;
 use crate::error::Result;
 use crate::io::console::say;
@@ -37,6 +38,8 @@ pub(super) struct SampleArgs {
 impl SampleArgs {
     /// Writes the grid of samples.
     pub(super) fn run(self) -> Result<()> {
+        let inputs = [("--checkpoint", self.checkpoint.clone())];
+        let _out = claim("--out", &self.out, &["png"], &inputs)?;
         let checkpoint = load_checkpoint(&self.checkpoint)?;
         let shape = picture_size(self.image_size, &checkpoint, &self.checkpoint)?;
         let mut rng = epoch_rng(self.seed, 0);

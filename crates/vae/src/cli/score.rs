@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::data_args::ModelAndData;
 use super::eval::MAX_IW_SAMPLES;
+use super::output_file::claim_all;
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
 use crate::io::console::say;
@@ -36,6 +37,11 @@ pub(super) struct ScoreArgs {
 impl ScoreArgs {
     /// Scores, writes the table, and draws the top of it.
     pub(super) fn run(self) -> Result<()> {
+        let mut outputs = vec![("--out", self.out.as_path(), &["csv"][..])];
+        if self.top.is_some() {
+            outputs.push(("--top-out", self.top_out.as_path(), &["png"][..]));
+        }
+        let _out = claim_all(&outputs, &self.input.inputs())?;
         if !(1..=MAX_IW_SAMPLES).contains(&self.iw_samples) {
             return Err(Error::config(
                 "--iw-samples",
