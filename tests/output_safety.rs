@@ -172,3 +172,62 @@ fn a_picture_waits_for_the_run_training_in_its_folder() {
     ]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Counts past their range, or pictures past the pixel budget, are refused naming the
+/// flag and its limit (they wrapped round, panicked or allocated without end).
+#[test]
+fn counts_are_bounded_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 100);
+    let run = tiny_run(dir.path(), &data);
+    let c = run.join("checkpoint.safetensors");
+    let out = |name: &str| dir.path().join(name);
+    let (png, csv) = (out("p.png"), out("s.csv"));
+    let model_and_data = ["--checkpoint", s(&c), "--data", s(&data)];
+    let max = usize::MAX.to_string();
+    for (command, extra, needles) in [
+        (
+            "sample",
+            vec!["--n", "10000000000"],
+            vec!["--n: must be 1 to 4096"],
+        ),
+        ("sample", vec!["--n", "0"], vec!["--n: must be 1 to 4096"]),
+        (
+            "interpolate",
+            vec!["--pair", "0,1", "--steps", &max],
+            vec!["--steps: must be 0 to 256"],
+        ),
+        (
+            "interpolate",
+            vec!["--random", "100000000"],
+            vec!["--random: must be 1 to 1024"],
+        ),
+        (
+            "interpolate",
+            vec!["--random", "1000", "--steps", "256"],
+            vec!["--steps: asks for a picture of 258000 images"],
+        ),
+        (
+            "manifold",
+            vec!["--grid", "100"],
+            vec!["--grid: asks for a picture of 10000 images"],
+        ),
+        (
+            "score",
+            vec!["--top", &max, "--top-out", s(&png)],
+            vec!["--top: must be 1 to 4096"],
+        ),
+    ] {
+        let mut args = vec![command];
+        if command == "sample" {
+            args.extend(["--checkpoint", s(&c)]);
+        } else {
+            args.extend(model_and_data);
+        }
+        let target = if command == "score" { &csv } else { &png };
+        args.extend(["--out", s(target)]);
+        args.extend(extra.iter().map(|a| &**a));
+        refused(&args, &needles);
+    }
+    assert!(!png.exists() && !csv.exists(), "nothing was written");
+}

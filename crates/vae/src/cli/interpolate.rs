@@ -5,12 +5,19 @@ use std::path::PathBuf;
 use clap::Args;
 use rand::Rng;
 
+use super::counts::{picture, within};
 use super::data_args::ModelAndData;
 use super::output_file::claim;
 use crate::error::{Error, Result};
 use crate::io::console::say;
 use crate::outputs::pictures::write_interpolations;
 use crate::train::settings::epoch_rng;
+
+/// The most images decoded between two ends.
+const MAX_STEPS: usize = 256;
+
+/// The most random pairs (rows).
+const MAX_PAIRS: usize = 1024;
 
 /// The flags of `vae interpolate` (the help is on its [`super::Command`] variant).
 #[derive(Args, Debug)]
@@ -44,6 +51,10 @@ impl InterpolateArgs {
     /// Writes the rows.
     pub(super) fn run(self) -> Result<()> {
         let _out = claim("--out", &self.out, &["png"], &self.input.inputs())?;
+        within("--steps", self.steps, 0..=MAX_STEPS)?;
+        if let Some(n) = self.random {
+            within("--random", n, 1..=MAX_PAIRS)?;
+        }
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         let pairs = match (&self.pair, self.random) {
@@ -54,7 +65,6 @@ impl InterpolateArgs {
                     format!("give two images, I,J; got {} numbers", p.len()),
                 ))
             }
-            (None, Some(0)) => return Err(Error::config("--random", "must be at least 1")),
             (None, Some(n)) => {
                 let mut rng = epoch_rng(self.input.common.seed, 0);
                 (0..n)
@@ -68,6 +78,8 @@ impl InterpolateArgs {
             }
             (None, None) => return Err(Error::config("--pair", "give --pair I,J or --random N")),
         };
+        let row = self.steps + 2;
+        picture("--steps", pairs.len() * row, model.config.input_dim)?;
         write_interpolations(
             model,
             &images,

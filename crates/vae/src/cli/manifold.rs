@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::counts::picture;
 use super::data_args::{load_checkpoint, picture_size, ModelAndData};
 use super::output_file::claim;
 use crate::error::{Error, Result};
@@ -50,6 +51,7 @@ impl ManifoldArgs {
         } else {
             None
         };
+        picture("--grid", self.grid * self.grid, model.config.input_dim)?;
         let grid = manifold_codes(model.config.latent, self.grid, codes.as_ref());
         write_decoded_grid(model, grid, shape, self.grid, &self.out)?;
         say!("wrote {}", self.out.display())?;

@@ -13,6 +13,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::error::{Error, Result};
 use crate::io::console::note;
 
+mod counts;
 mod data_args;
 mod encode;
 mod eval;

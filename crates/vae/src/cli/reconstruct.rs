@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::counts::picture;
 use super::data_args::ModelAndData;
 use super::output_file::claim;
 use crate::error::Result;
@@ -27,6 +28,7 @@ impl ReconstructArgs {
     /// Writes the images over their reconstructions.
     pub(super) fn run(self) -> Result<()> {
         let _out = claim("--out", &self.out, &["png"], &self.input.inputs())?;
+        picture("--indices", 2 * self.indices.len(), 1)?;
         let (checkpoint, images) = self.input.load()?;
         let model = &checkpoint.model;
         let indices = if self.indices.is_empty() {
@@ -34,6 +36,7 @@ impl ReconstructArgs {
         } else {
             self.indices.clone()
         };
+        picture("--indices", 2 * indices.len(), model.config.input_dim)?;
         let mut rng = epoch_rng(self.input.common.seed, 0);
         write_reconstructions(model, &images, &indices, &self.out, &mut rng)?;
         say!("wrote {}", self.out.display())?;

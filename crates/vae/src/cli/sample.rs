@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::counts::{picture, within, MAX_PICTURE_IMAGES};
 use super::data_args::{load_checkpoint, picture_size};
 use super::output_file::claim;
 use crate::data::source::parse_image_size;
@@ -40,8 +41,10 @@ impl SampleArgs {
     pub(super) fn run(self) -> Result<()> {
         let inputs = [("--checkpoint", self.checkpoint.clone())];
         let _out = claim("--out", &self.out, &["png"], &inputs)?;
+        within("--n", self.n, 1..=MAX_PICTURE_IMAGES)?;
         let checkpoint = load_checkpoint(&self.checkpoint)?;
         let shape = picture_size(self.image_size, &checkpoint, &self.checkpoint)?;
+        picture("--n", self.n, checkpoint.model.config.input_dim)?;
         let mut rng = epoch_rng(self.seed, 0);
         write_samples(
             &checkpoint.model,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::counts::{picture, within, MAX_PICTURE_IMAGES};
 use super::data_args::ModelAndData;
 use super::eval::MAX_IW_SAMPLES;
 use super::output_file::claim_all;
@@ -38,7 +39,8 @@ impl ScoreArgs {
     /// Scores, writes the table, and draws the top of it.
     pub(super) fn run(self) -> Result<()> {
         let mut outputs = vec![("--out", self.out.as_path(), &["csv"][..])];
-        if self.top.is_some() {
+        if let Some(top) = self.top {
+            within("--top", top, 1..=MAX_PICTURE_IMAGES)?;
             outputs.push(("--top-out", self.top_out.as_path(), &["png"][..]));
         }
         let _out = claim_all(&outputs, &self.input.inputs())?;
@@ -48,10 +50,10 @@ impl ScoreArgs {
                 format!("must be 1 to {MAX_IW_SAMPLES}"),
             ));
         }
-        if self.top == Some(0) {
-            return Err(Error::config("--top", "must be at least 1"));
-        }
         let (checkpoint, images) = self.input.load()?;
+        if let Some(n) = self.top {
+            picture("--top", n.min(images.len()), images.pixels())?;
+        }
         let model = &checkpoint.model;
         let mut rng = epoch_rng(self.input.common.seed, usize::MAX);
         let bounds = iw_bounds(

@@ -103,7 +103,8 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
         Some(text) => Some(parse_image_size(path, text)?),
     };
     let (model, beta) = model_from_file(path, &mut file)?;
-    if let Some((h, w)) = image_size.filter(|(h, w)| h * w != model.config.input_dim) {
+    let pixels = |(h, w): &(usize, usize)| h.checked_mul(*w);
+    if let Some((h, w)) = image_size.filter(|size| pixels(size) != Some(model.config.input_dim)) {
         return Err(Error::invalid(
             path,
             format!(
@@ -341,7 +342,8 @@ mod tests {
                 "{err}"
             );
         }
-        for size in ["[4,4]", "[0,6]", "6x1"] {
+        // 2·(2⁶³ + 3) wraps round to the model's 6 pixels in unchecked arithmetic.
+        for size in ["[4,4]", "[0,6]", "6x1", "[2,9223372036854775811]"] {
             let err = load_error(|f| {
                 f.metadata.insert("image_size".into(), size.into());
             });
