@@ -104,7 +104,7 @@ fn empty_data_epochs_0_and_iw_images_0_are_errors_not_zero_losses() {
     );
     refused(
         &["sample", "--checkpoint", s(&checkpoint), "--n", "0"],
-        &["--n: must be at least 1"],
+        &["--n: must be 1 to 4096, got 0"],
     );
     refused(
         &["sample", "--checkpoint", s(&checkpoint), "--temperature=-1"],
@@ -173,5 +173,61 @@ fn damaged_data_files_are_refused_by_name() {
     refused(
         &["train", "--data", s(&trailing), "--out", s(&out)],
         &[TEST_LABELS, "trailing bytes after the gzip stream"],
+    );
+}
+
+/// Reads believed no size before checking it: a device as a checkpoint, a `.npy` whose
+/// header claims far more than the file holds. Each is refused from its metadata or its
+/// header, before anything is allocated.
+#[test]
+fn sizes_are_checked_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 100);
+    let run = tiny_run(dir.path(), &data);
+    let c = run.join("checkpoint.safetensors");
+    if std::path::Path::new("/dev/zero").exists() {
+        refused(
+            &["eval", "--checkpoint", "/dev/zero"],
+            &["/dev/zero: not a regular file"],
+        );
+    }
+    // 128 bytes whose header claims 10¹²×784 float32 values.
+    let npy = dir.path().join("claims.npy");
+    let mut header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 784), }".to_string();
+    while 10 + header.len() + 1 < 128 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    assert_eq!(bytes.len(), 128);
+    std::fs::write(&npy, bytes).unwrap();
+    let out = dir.path().join("e.csv");
+    refused(
+        &[
+            "encode",
+            "--checkpoint",
+            s(&c),
+            "--data",
+            s(&npy),
+            "--out",
+            s(&out),
+        ],
+        &[
+            "claims.npy: not a readable .npy file",
+            "holds 0 bytes after it",
+        ],
+    );
+    refused(
+        &[
+            "train",
+            "--data",
+            s(&npy),
+            "--out",
+            s(&dir.path().join("r")),
+        ],
+        &["claims.npy: not a readable .npy file"],
     );
 }

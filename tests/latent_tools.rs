@@ -297,7 +297,7 @@ fn every_tool_works_on_an_unlabelled_npy_and_bad_requests_are_named() {
     refuse(with("score", &["--iw-samples", "0"]), &["--iw-samples"]);
     refuse(
         with("score", &["--top", "0"]),
-        &["--top: must be at least 1"],
+        &["--top: must be 1 to 4096, got 0"],
     );
     refuse(
         with("latent-map", &["--set", "test"]),

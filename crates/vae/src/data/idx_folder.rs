@@ -1,7 +1,6 @@
 //! MNIST-style folders: four IDX files, the training and test images and labels,
 //! gzipped or raw (MNIST, Fashion-MNIST and KMNIST all ship this layout).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -9,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::data::dataset::{check_same_size, Dataset, Intensities};
 use crate::data::idx::read_idx;
 use crate::error::{Error, Result};
+use crate::io::bounded::{read_bounded, read_text_bounded, FileKind};
 
 /// The standard file names of an MNIST-style folder (Fashion-MNIST uses the same).
 pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
@@ -97,15 +97,16 @@ pub fn load_folder(dir: &Path) -> Result<(Dataset, Dataset)> {
 /// Checks every file listed in `dir/SHA256SUMS` (lines `<hex digest>  <file name>`).
 pub fn verify_checksums(dir: &Path) -> Result<()> {
     let sums = dir.join("SHA256SUMS");
-    let Ok(text) = fs::read_to_string(&sums) else {
+    if !sums.exists() {
         return Ok(());
-    };
+    }
+    let text = read_text_bounded(&sums, FileKind::Text)?;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (digest, name) = line
             .split_once(char::is_whitespace)
             .ok_or_else(|| Error::invalid(&sums, format!("malformed line '{line}'")))?;
         let path = dir.join(name.trim().trim_start_matches('*'));
-        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = read_bounded(&path, FileKind::Data)?;
         let actual = format!("{:x}", Sha256::digest(&bytes));
         if actual != digest.to_lowercase() {
             return Err(Error::invalid(
@@ -126,6 +127,7 @@ mod tests {
     use crate::data::batch::Pixels;
     use crate::data::idx::encode;
     use rand::SeedableRng;
+    use std::fs;
 
     fn folder(images: &[u8], image_dims: &[usize], labels: &[u8]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,6 @@
 //! A `[N, D]` array is drawn as square pictures when D is a square (784 → 28×28), as
 //! 1×D strips otherwise; `--image-size HxW` (with H·W = D) gives the shape.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
@@ -13,6 +12,7 @@ use ndarray_npy::{ReadNpyError, ReadNpyExt};
 
 use crate::data::dataset::{square_image, Dataset, Intensities};
 use crate::error::{Error, Result};
+use crate::io::bounded::{read_bounded, FileKind};
 
 /// The labels file that goes with `images` (`x.npy` → `x_labels.npy`).
 pub fn labels_path(images: &Path) -> PathBuf {
@@ -23,7 +23,7 @@ pub fn labels_path(images: &Path) -> PathBuf {
 /// Reads `path` (and its labels file, when there is one) as one set of images.
 /// `size` (height, width) shapes `[N, D]` arrays, and must agree with `[N, H, W]` ones.
 pub fn load_npy(path: &Path, size: Option<(usize, usize)>) -> Result<Dataset> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bounded(path, FileKind::Data)?;
     let (shape, images) = read_images(path, &bytes)?;
     let (n, rows, cols) = match (shape.as_slice(), size) {
         (&[n, d], None) => match square_image(d) {
@@ -63,6 +63,7 @@ pub fn load_npy(path: &Path, size: Option<(usize, usize)>) -> Result<Dataset> {
 
 /// The array's shape and pixels: uint8 as bytes, floats checked to lie in [0, 1].
 fn read_images(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Intensities)> {
+    check_header(path, bytes)?;
     let bad = |e: ReadNpyError| Error::invalid(path, format!("not a readable .npy file: {e}"));
     match ArrayD::<u8>::read_npy(bytes) {
         Ok(a) => {
@@ -110,9 +111,74 @@ fn read_images(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Intensities)> {
     Ok((shape, Intensities::Floats(floats)))
 }
 
+/// Checks the shape and element size the header of the `.npy` file in `bytes` declares
+/// against the bytes after it, before any reader allocates from them (a 128-byte file
+/// whose header claimed 10¹²×784 values aborted the program in the allocation).
+fn check_header(path: &Path, bytes: &[u8]) -> Result<()> {
+    let bad =
+        |problem: String| Error::invalid(path, format!("not a readable .npy file: {problem}"));
+    if !bytes.starts_with(b"\x93NUMPY") || bytes.len() < 10 {
+        return Err(bad("it does not start with \\x93NUMPY".into()));
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => {
+            let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+            (len as usize, 12)
+        }
+        v => return Err(bad(format!("format version {v}, expected 1, 2 or 3"))),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(len))
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| bad("its header is cut short".into()))?;
+    let after = |key: &str| header.split_once(key).map(|(_, rest)| rest);
+    let descr = after("'descr'")
+        .and_then(|rest| rest.split('\'').nth(1))
+        .unwrap_or("");
+    let Ok(size) = descr
+        .trim_start_matches(['<', '>', '|', '='])
+        .get(1..)
+        .unwrap_or("")
+        .parse::<u64>()
+    else {
+        return Ok(()); // an element type the reader will name
+    };
+    let shape: Option<Vec<u64>> = after("'shape'")
+        .and_then(|rest| rest.split_once('(')?.1.split_once(')'))
+        .map(|(tuple, _)| {
+            tuple
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(|d| d.parse().ok())
+                .collect()
+        })
+        .and_then(|dims: Vec<Option<u64>>| dims.into_iter().collect());
+    let Some(shape) = shape else {
+        return Err(bad(format!(
+            "its header's shape is not a tuple of sizes: {}",
+            header.trim()
+        )));
+    };
+    let declared = shape
+        .iter()
+        .try_fold(size, |total, &d| total.checked_mul(d));
+    let have = (bytes.len() - start - header.len()) as u64;
+    if declared != Some(have) {
+        let declared = declared.map_or("more than 2⁶⁴".to_string(), |d| d.to_string());
+        return Err(bad(format!(
+            "its header declares shape {shape:?} of '{descr}' ({declared} bytes of data), \
+             but the file holds {have} bytes after it"
+        )));
+    }
+    Ok(())
+}
+
 /// A labels file: `n` integers in 0..=255, of any integer type.
 fn read_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bounded(path, FileKind::Data)?;
+    check_header(path, &bytes)?;
     let values: Vec<i128> = if let Ok(a) = ArrayD::<u8>::read_npy(&bytes[..]) {
         check_1d(path, a.shape(), n)?;
         a.iter().map(|&v| v as i128).collect()
@@ -154,6 +220,7 @@ mod tests {
     use super::*;
     use ndarray::{Array1, Array2, Array3};
     use ndarray_npy::write_npy;
+    use std::fs;
 
     #[test]
     fn uint8_and_float_arrays_load_with_their_labels() {
@@ -228,5 +295,56 @@ mod tests {
         fs::write(&path, b"\x93NUMPY garbage").unwrap();
         let err = load_npy(&path, None).unwrap_err().to_string();
         assert!(err.contains("not a readable .npy file"), "{err}");
+    }
+
+    /// A header that claims more than the file holds is refused from the header, before
+    /// any allocation: 10¹²×784 floats in a 128-byte file, a product past 2⁶⁴, a short
+    /// file, and trailing bytes.
+    #[test]
+    fn headers_are_checked_against_the_file_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.npy");
+        let file = |shape: &str, descr: &str, data: usize| {
+            let mut header =
+                format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+            while (10 + header.len() + 1) % 64 != 0 {
+                header.push(' ');
+            }
+            header.push('\n');
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            bytes.extend((header.len() as u16).to_le_bytes());
+            bytes.extend(header.as_bytes());
+            bytes.extend(vec![0u8; data]);
+            fs::write(&path, bytes).unwrap();
+            load_npy(&path, None).map(|d| d.len())
+        };
+        assert_eq!(
+            file("(2, 3)", "|u1", 6).unwrap(),
+            2,
+            "a well-formed file reads"
+        );
+        for (shape, descr, data, needle) in [
+            (
+                "(1000000000000, 784)",
+                "<f4",
+                0,
+                "(3136000000000000 bytes of data)",
+            ),
+            (
+                "(4294967296, 4294967296, 2)",
+                "<f8",
+                0,
+                "(more than 2⁶⁴ bytes of data)",
+            ),
+            ("(2, 3)", "<f4", 20, "holds 20 bytes after it"),
+            ("(2, 3)", "|u1", 7, "holds 7 bytes after it"),
+            ("[2, 3]", "|u1", 6, "not a tuple of sizes"),
+        ] {
+            let err = file(shape, descr, data).unwrap_err().to_string();
+            assert!(
+                err.contains("not a readable .npy file") && err.contains(needle),
+                "{err}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! The ground floor of the crate: it imports nothing of the crate but its error type.
 
 pub mod atomic;
+pub mod bounded;
 pub mod console;
 pub mod faults;
 pub mod tensor_file;

@@ -18,7 +18,6 @@
 //! one, never half of one.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::Path;
 
 use safetensors::tensor::Dtype;
@@ -27,6 +26,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tensor::{Float, Tensor};
 
+use super::bounded::{read_bounded, FileKind};
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomically;
 
@@ -58,7 +58,7 @@ pub struct TensorFile<T: Float> {
 impl<T: Float> TensorFile<T> {
     /// Reads a file, verifying its digests and converting F32 or F64 tensors to `T`.
     pub fn read(path: &Path) -> Result<(Self, Verification)> {
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = read_bounded(path, FileKind::Model)?;
         let not_valid = |e| Error::invalid(path, format!("not a valid safetensors file ({e})"));
         let parsed = SafeTensors::deserialize(&bytes).map_err(not_valid)?;
         let (_, header) = SafeTensors::read_metadata(&bytes).map_err(not_valid)?;
@@ -257,6 +257,7 @@ fn metadata_digest(metadata: &BTreeMap<String, String>) -> String {
 mod tests {
     use super::*;
     use ndarray::array;
+    use std::fs;
 
     fn sample() -> TensorFile<f32> {
         let mut file = TensorFile::<f32>::default();

@@ -4,13 +4,14 @@
 //! identical runs write identical state files; `metrics.jsonl` is an export of that
 //! history with the timings, rewritten (atomically) after every epoch.
 
-use std::fs;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::io::atomic::write_atomically;
+use crate::io::bounded::{read_text_bounded, FileKind};
+use crate::io::console::note;
 
 /// One epoch's figures: a line of metrics.jsonl.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -107,7 +108,15 @@ pub fn write_jsonl(path: &Path, history: &[EpochMetrics]) -> Result<()> {
 /// earlier `metrics.jsonl` that agree with it in every other figure. Lines that do not
 /// agree, or a missing or unreadable file, leave the timings unknown: the state decides.
 pub fn restore_timings(history: &mut [EpochMetrics], path: &Path) {
-    let text = fs::read_to_string(path).unwrap_or_default();
+    let text = match read_text_bounded(path, FileKind::Text) {
+        Ok(text) => text,
+        Err(e) => {
+            if path.exists() {
+                note!("note: {e}; the earlier epochs' timings are not restored");
+            }
+            String::new()
+        }
+    };
     let old: Vec<EpochMetrics> = text
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -123,6 +132,7 @@ pub fn restore_timings(history: &mut [EpochMetrics], path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn epoch(e: usize, loss: f64) -> EpochMetrics {
         EpochMetrics {
