@@ -226,3 +226,66 @@ fn a_damaged_newest_state_or_an_old_format_run_is_refused_with_the_way_out() {
         &["checkpoint.train.safetensors", "earlier version", "--force"],
     );
 }
+
+/// A state copied in under a later epoch's name is questioned, not trusted: `--resume`
+/// refuses it by name (saying what it holds and that an older state remains), and no
+/// real state was deleted for it.
+#[test]
+fn a_state_whose_name_disagrees_with_its_contents_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 50);
+    let out = dir.path().join("run");
+    let mut args = vec!["train", "--data", s(&data), "--out", s(&out)];
+    args.extend(&TINY[..TINY.len() - 2]);
+    args.extend(["--epochs", "2", "--keep-checkpoints", "2"]);
+    let (code, _, err) = vae(&args);
+    assert_eq!(code, 0, "{err}");
+    let state = |epoch: usize| out.join(format!("state-epoch-{epoch:04}.safetensors"));
+    std::fs::copy(state(1), state(9)).unwrap();
+    let resume = [
+        "train",
+        "--quiet",
+        "--resume",
+        "--out",
+        s(&out),
+        "--epochs",
+        "3",
+    ];
+    refused(
+        &resume,
+        &[
+            "state-epoch-0009.safetensors",
+            "named for epoch 9 but holds the state after epoch 1",
+            "An older state, state-epoch-0002.safetensors, remains",
+        ],
+    );
+    assert!(state(2).exists(), "the real newest state is kept");
+    std::fs::remove_file(state(9)).unwrap();
+    let (code, _, err) = vae(&resume);
+    assert_eq!(code, 0, "{err}");
+    assert!(state(3).exists());
+}
+
+/// A folder holding only files that share a run's names (a user's own report.html) is not
+/// a run: `--force` refuses to delete them, listing them.
+#[test]
+fn force_never_deletes_files_that_only_share_a_runs_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 50);
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("report.html"), "my own report").unwrap();
+    let mut args = vec!["train", "--data", s(&data), "--out", s(&mine), "--force"];
+    args.extend(TINY);
+    refused(
+        &args,
+        &[
+            "--force",
+            "report.html",
+            "no training state",
+            "nothing was deleted",
+        ],
+    );
+    let kept = std::fs::read_to_string(mine.join("report.html")).unwrap();
+    assert_eq!(kept, "my own report");
+}

@@ -148,9 +148,13 @@ impl RunFolder {
         Ok(removed)
     }
 
-    /// Deletes all but the newest `keep` training states.
-    pub fn prune_states(&self, keep: usize) -> Result<()> {
-        let states = self.states()?;
+    /// Deletes all but the newest `keep` training states up to epoch `written` (the one
+    /// just written). A state named for a later epoch is not the run's own doing (a file
+    /// copied in under a later name): it is left for `--resume` to question, and the
+    /// real states are kept.
+    pub fn prune_states(&self, keep: usize, written: usize) -> Result<()> {
+        let mut states = self.states()?;
+        states.retain(|&(epoch, _)| epoch <= written);
         for (_, path) in &states[..states.len().saturating_sub(keep)] {
             fs::remove_file(path).map_err(|e| Error::io(path, e))?;
         }
@@ -233,7 +237,8 @@ mod tests {
             run.state(7),
             dir.path().join("state-epoch-0007.safetensors")
         );
-        run.prune_states(2).unwrap();
+        // Just written: epoch 10. The state named 10000 is not the run's: left alone.
+        run.prune_states(1, 10).unwrap();
         let epochs: Vec<usize> = run.states().unwrap().iter().map(|s| s.0).collect();
         assert_eq!(epochs, vec![10, 10000]);
     }

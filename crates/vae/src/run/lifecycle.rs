@@ -102,5 +102,5 @@ fn commit_epoch(
     let optimizer = run.trainer.optimizer.state();
     state::save(&folder.state(epoch), model, &optimizer, &run.record)?;
     faults::point(&format!("epoch-{epoch}:committed")).map_err(faults::as_error)?;
-    folder.prune_states(keep)
+    folder.prune_states(keep, epoch)
 }

@@ -145,6 +145,18 @@ fn make_room(folder: &RunFolder, start: Start) -> Result<()> {
         }
         return Ok(());
     }
+    // A run is a folder with a training state; files that merely share a run's names
+    // (a user's own report.html) are not ours to replace, --force or not.
+    if start == Start::Force && folder.states()?.is_empty() {
+        return Err(Error::config(
+            "--force",
+            format!(
+                "{dir} holds files named like a run's ({listing}) but no training state \
+                 (state-epoch-*.safetensors): it is not a run this program wrote, so nothing \
+                 was deleted; choose another --out, or move those files yourself"
+            ),
+        ));
+    }
     match start {
         Start::Resume => {
             return Err(Error::config(
@@ -206,9 +218,9 @@ fn resume_newest(
     folder: &RunFolder,
 ) -> Result<Option<(Trainer, RunRecord)>> {
     let mut states = folder.states()?;
-    if let Some((_, path)) = states.pop() {
-        let resumed =
-            resume(&path, settings, data, options, folder).map_err(|e| match (e, states.last()) {
+    if let Some((epoch, path)) = states.pop() {
+        let resumed = resume((epoch, &path), settings, data, options, folder).map_err(|e| {
+            match (e, states.last()) {
                 (Error::Invalid { path: bad, problem }, Some((_, older))) if bad == path => {
                     let older = older.file_name().unwrap_or_default().to_string_lossy();
                     let problem = format!(
@@ -218,7 +230,8 @@ fn resume_newest(
                     Error::invalid(&bad, problem)
                 }
                 (e, _) => e,
-            });
+            }
+        });
         return resumed.map(Some);
     }
     let old = folder.file(run_folder::OLD_STATE);
@@ -235,13 +248,24 @@ fn resume_newest(
 
 /// The run of the state at `path`, checked against this command's data and settings.
 fn resume(
-    path: &Path,
+    (named, path): (usize, &Path),
     settings: &Settings,
     data: &TrainData,
     options: &RunOptions,
     folder: &RunFolder,
 ) -> Result<(Trainer, RunRecord)> {
     let saved = state::load(path)?;
+    let done = saved.record.epochs_done;
+    if done != named {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "is named for epoch {named} but holds the state after epoch {done} (copied \
+                 or renamed?); resuming from it would trust the name: move it away, or name \
+                 it state-epoch-{done:04}.safetensors"
+            ),
+        ));
+    }
     let dir = folder.dir();
     if saved.record.data.sha256 != data.fingerprint.sha256 {
         return Err(Error::config(
