@@ -231,3 +231,28 @@ fn sizes_are_checked_before_anything_is_read() {
         &["claims.npy: not a readable .npy file"],
     );
 }
+
+/// Finite weights whose loss overflows: `eval` says so and exits 1, instead of printing
+/// `inf` with status 0.
+#[test]
+fn a_loss_that_is_not_a_number_is_an_error() {
+    use vae::io::tensor_file::TensorFile;
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 100);
+    let run = tiny_run(dir.path(), &data);
+    let (mut file, _) = TensorFile::<f32>::read(&run.join("checkpoint.safetensors")).unwrap();
+    file.tensors
+        .get_mut("encoder.logvar.bias")
+        .unwrap()
+        .fill(1e30); // finite, but σ² = e^(10³⁰) is not
+    let weights = dir.path().join("overflowing.safetensors");
+    file.write(&weights).unwrap();
+    refused(
+        &["eval", "--checkpoint", s(&weights), "--data", s(&data)],
+        &[
+            "overflowing.safetensors",
+            "the test loss on these images is",
+            "not a number of nats",
+        ],
+    );
+}

@@ -86,6 +86,18 @@ impl EvalArgs {
         };
         let mut rng = epoch_rng(args.common.seed, usize::MAX);
         let scores = eval::elbo_scores(&model, &test, beta, pixels, 1000, &mut rng);
+        let not_finite = |what: &str, value: f64| {
+            Error::invalid(
+                &args.checkpoint,
+                format!(
+                    "{what} on these images is {value}, not a number of nats: the weights \
+                     overflow (or were damaged where no digest could tell)"
+                ),
+            )
+        };
+        if !scores.loss.is_finite() {
+            return Err(not_finite("the test loss", scores.loss));
+        }
         let active = eval::active_units(&model, &test, pixels, &mut rng);
         let nll = iw.map(|(k, images)| {
             let bar = indicatif::ProgressBar::new(images as u64);
@@ -99,6 +111,9 @@ impl EvalArgs {
             bar.finish_and_clear();
             nll
         });
+        if let Some(nll) = nll.filter(|v| !v.is_finite()) {
+            return Err(not_finite("the importance-weighted NLL", nll));
+        }
         if args.json {
             let mut out = json!({
                 "test_loss": scores.loss, "test_recon": scores.recon, "test_kl": scores.kl,
