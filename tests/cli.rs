@@ -85,6 +85,29 @@ fn bad_settings_name_the_flag() {
     let (code, _, err) = vae(&["train", "--epochs", "ten"]);
     assert_eq!(code, 2, "clap rejects a malformed number");
     assert!(err.contains("--epochs"), "{err}");
+    // Negative numbers reach the flag's own check, which names it.
+    for (args, needle) in [
+        (&["train", "--epochs", "-1"][..], "'-1' for '--epochs"),
+        (
+            &["train", "--lr", "-0.1", "--out", "target/cli-test-run"],
+            "--lr: must be a positive",
+        ),
+        (
+            &["sample", "--n", "-3", "--checkpoint", "x"],
+            "'-3' for '--n",
+        ),
+        (
+            &["eval", "--iw-samples", "-5", "--checkpoint", "x"],
+            "'-5' for '--iw-samples",
+        ),
+    ] {
+        let (code, _, err) = vae(args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(
+            err.contains(needle) && !err.contains("unexpected argument"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -37,26 +37,34 @@ pub struct Cli {
     command: Option<Command>,
 }
 
+/// Each subcommand lets negative numbers through as values (`--epochs -1`), so that the
+/// error names the flag instead of calling `-1` an unexpected argument.
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a model and write a run folder (training state, weights, metrics, pictures).
+    #[command(allow_negative_numbers = true)]
     Train(train::TrainArgs),
     /// Evaluate a checkpoint on the test set: ELBO terms, optionally the IW bound.
+    #[command(allow_negative_numbers = true)]
     Eval(eval::EvalArgs),
     /// Write a grid of new images decoded from z ~ N(0, T²·I) as PNG.
+    #[command(allow_negative_numbers = true)]
     Sample(sample::SampleArgs),
     /// Write images over their reconstructions as PNG.
+    #[command(allow_negative_numbers = true)]
     Reconstruct(reconstruct::ReconstructArgs),
     /// Write every image's latent mean and log-variance (.npy or .csv): embeddings.
     ///
     /// The codes are the encoder's μ and ln σ² for each image of --data, for use in
     /// another tool (clustering, nearest neighbours, a classifier on top).
+    #[command(allow_negative_numbers = true)]
     Encode(encode::EncodeArgs),
     /// Write images decoded along the path between two images' codes as PNG.
     ///
     /// One row per pair: the first image, --steps images decoded at evenly spaced points
     /// between the two images' latent means (the straight line, or the great circle with
     /// --spherical), the second image.
+    #[command(allow_negative_numbers = true)]
     Interpolate(interpolate::InterpolateArgs),
     /// Write a grid of images decoded across the latent space as PNG.
     ///
@@ -64,17 +72,20 @@ enum Command {
     /// Welling's Fig. 4): the two latent coordinates themselves for a 2-D latent space;
     /// for a larger one, the plane through the mean of the encoded images of --data along
     /// their two principal directions, each quantile scaled by the spread along it.
+    #[command(allow_negative_numbers = true)]
     Manifold(manifold::ManifoldArgs),
     /// Plot the images' latent means in 2-D, one colour per label (PNG or SVG).
     ///
     /// The two coordinates themselves for a 2-D latent space, else the means' first two
     /// principal components.
+    #[command(allow_negative_numbers = true)]
     LatentMap(latent_map::LatentMapArgs),
     /// Score every image by its negative ELBO (or K-sample bound), least likely first.
     ///
     /// The score is −L_K in nats (K = 1: the negative ELBO, estimated with one z); the
     /// images the model finds least likely are candidates for outliers, mislabelled or
     /// damaged data.
+    #[command(allow_negative_numbers = true)]
     Score(score::ScoreArgs),
 }
 
