@@ -20,11 +20,26 @@ fn sizes_that_overflowed_or_filled_memory_are_refused_up_front() {
         ),
         ("--hidden", "10000000000", "GB available"),
         ("--latent", "1000000000000", "available"),
+        // Its units fill every row of a batch: once blamed on --batch-size.
+        ("--latent", "100000000", "available"),
         ("--batch-size", "1000000000000000", "available"),
     ] {
-        refused(&["train", flag, value, "--out", s(&out)], &[flag, needle]);
+        refused(
+            &["train", flag, value, "--out", s(&out)],
+            &[&format!("error: {flag}: "), needle],
+        );
         assert!(!out.exists(), "{flag} {value}: the run folder was created");
     }
+    let conv = [
+        "train",
+        "--arch",
+        "conv",
+        "--channels",
+        "5000,5000",
+        "--out",
+        s(&out),
+    ];
+    refused(&conv, &["error: --channels: ", "available"]);
 }
 
 #[test]

@@ -66,12 +66,7 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
     if need <= available as f64 {
         return Ok(());
     }
-    let widest_hidden = config.hidden.iter().copied().max().unwrap_or(0);
-    let flag = match (model >= data, config.latent > widest_hidden) {
-        (true, true) => "--latent",
-        (true, false) => "--hidden",
-        (false, _) => "--batch-size",
-    };
+    let flag = culprit(config, batch);
     Err(Error::config(
         flag,
         format!(
@@ -83,6 +78,43 @@ pub fn check_training_memory(config: &ModelConfig, batch: usize) -> Result<()> {
             gigabytes(available as f64)
         ),
     ))
+}
+
+/// The flag to blame for a run too large: the setting whose ordinary value (batch 128,
+/// latent 20, one hidden layer of 400, channels 32,64) would shrink the estimate most.
+/// (Blaming by which share was larger named `--batch-size` for a huge `--latent`, whose
+/// units are counted in every row of a batch.)
+fn culprit(config: &ModelConfig, batch: usize) -> &'static str {
+    let threads = rayon::current_num_threads();
+    let need = |config: &ModelConfig, batch: usize| {
+        let (model, data) = training_bytes(config, batch, threads);
+        model + data
+    };
+    let with = |edit: &dyn Fn(&mut ModelConfig)| {
+        let mut changed = config.clone();
+        edit(&mut changed);
+        need(&changed, batch)
+    };
+    let mut candidates = vec![
+        ("--batch-size", need(config, batch.min(128))),
+        ("--latent", with(&|c| c.latent = c.latent.min(20))),
+        (
+            "--hidden",
+            with(&|c| c.hidden.iter_mut().for_each(|h| *h = (*h).min(400))),
+        ),
+    ];
+    if config.conv.is_some() {
+        let channels = |c: &mut ModelConfig| {
+            if let Some(conv) = c.conv.as_mut() {
+                conv.channels.iter_mut().for_each(|ch| *ch = (*ch).min(64));
+            }
+        };
+        candidates.push(("--channels", with(&channels)));
+    }
+    candidates
+        .into_iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or("--batch-size", |(flag, _)| flag)
 }
 
 /// Bytes as "12.3 GB" (or MB, TB, PB, EB: whichever reads best).
