@@ -289,3 +289,38 @@ fn force_never_deletes_files_that_only_share_a_runs_names() {
     let kept = std::fs::read_to_string(mine.join("report.html")).unwrap();
     assert_eq!(kept, "my own report");
 }
+
+/// The quick start's command run twice: the second run goes to the next free folder and
+/// says so; with `--out` the held run is named (its epochs, its newest state), not listed.
+#[test]
+fn without_out_a_second_run_takes_the_next_free_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vae"))
+            .args([
+                "train", "--quiet", "--epochs", "1", "--limit", "300", "--hidden", "16",
+            ])
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove(vae::io::faults::VARIABLE)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err)
+    };
+    let state = |run: &str| dir.path().join(run).join("state-epoch-0001.safetensors");
+    assert_eq!(train(&[]).0, Some(0));
+    let (code, err) = train(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("runs/default holds a run already; this one goes to runs/default-2"),
+        "{err}"
+    );
+    assert!(state("runs/default").exists() && state("runs/default-2").exists());
+    let (code, err) = train(&["--out", "runs/default"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("runs/default already holds a run of 1 epoch (its newest state: state-epoch-0001.safetensors)"),
+        "{err}"
+    );
+}

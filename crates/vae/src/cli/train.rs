@@ -1,14 +1,14 @@
 //! `vae train`: its flags, and the call into [`crate::run::lifecycle`].
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::data_args::{resolve_data_dir, DataArgs};
 use crate::data::source;
-use crate::error::Result;
-use crate::io::console::progress;
+use crate::error::{Error, Result};
+use crate::io::console::{note, progress};
 use crate::model::config::Arch;
 use crate::model::init::{Init, OutputBias};
 use crate::objective::loss::Objective;
@@ -173,10 +173,13 @@ impl TrainArgs {
 
 impl TrainArgs {
     /// Trains; `given` holds the ids of the flags typed on the command line.
-    pub(super) fn run(self, given: &BTreeSet<String>) -> Result<()> {
+    pub(super) fn run(mut self, given: &BTreeSet<String>) -> Result<()> {
         let settings = self.settings();
         settings.validate()?;
         interrupt::watch()?;
+        if !given.contains("out") && !self.resume && !self.force {
+            self.out = free_default_folder(&self.out)?;
+        }
         let start = match (self.resume, self.force) {
             (true, _) => Start::Resume,
             (false, true) => Start::Force,
@@ -218,6 +221,39 @@ impl TrainArgs {
         }
         Ok(())
     }
+}
+
+/// Where a new run goes when no `--out` is given: `runs/default`, or the first of
+/// `runs/default-2`, `runs/default-3`, … that holds no run, saying so (the quick start's
+/// command, run twice, would otherwise stop at the first run it wrote).
+fn free_default_folder(default: &Path) -> Result<PathBuf> {
+    let holds_run = |dir: &Path| -> Result<bool> {
+        Ok(dir.is_dir() && !RunFolder::new(dir).run_files()?.is_empty())
+    };
+    if !holds_run(default)? {
+        return Ok(default.to_path_buf());
+    }
+    for n in 2..10_000 {
+        let mut name = default.as_os_str().to_owned();
+        name.push(format!("-{n}"));
+        let candidate = PathBuf::from(name);
+        if !holds_run(&candidate)? {
+            note!(
+                "note: {} holds a run already; this one goes to {} (--out chooses the \
+                 folder, --resume continues the other)",
+                default.display(),
+                candidate.display()
+            );
+            return Ok(candidate);
+        }
+    }
+    Err(Error::config(
+        "--out",
+        format!(
+            "{}-2 … -9999 all hold runs; choose a folder",
+            default.display()
+        ),
+    ))
 }
 
 /// Layer sizes as typed: `200,200`, or `none` (or nothing) for no layer.

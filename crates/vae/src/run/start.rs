@@ -169,13 +169,20 @@ fn make_room(folder: &RunFolder, start: Start) -> Result<()> {
             ))
         }
         Start::New => {
-            return Err(Error::config(
-                "--out",
-                format!(
-                    "{dir} already holds a run ({listing}); continue it with --resume, \
-                     replace it with --force, or choose another --out"
+            let problem = match folder.states()?.last() {
+                Some((epoch, state)) => format!(
+                    "{dir} already holds a run of {epoch} epoch{} (its newest state: {}); \
+                     continue it with --resume, replace it with --force, or choose another \
+                     --out",
+                    if *epoch == 1 { "" } else { "s" },
+                    state.file_name().unwrap_or_default().to_string_lossy()
                 ),
-            ))
+                None => format!(
+                    "{dir} holds files named like a run's ({listing}) but no training state: \
+                     not a run this program wrote; choose another --out"
+                ),
+            };
+            return Err(Error::config("--out", problem));
         }
         Start::Force => {
             note(format!("--force: replacing the run in {dir} ({listing})"));
