@@ -304,3 +304,82 @@ fn every_tool_works_on_an_unlabelled_npy_and_bad_requests_are_named() {
         &["--set", "has no test set"],
     );
 }
+
+/// A model trained on its own data (binarized) is evaluated and explored with
+/// `--checkpoint` alone: the tools read the data and the binarization its checkpoint
+/// records, saying so; `--data` and `--binarize false` override; data that cannot be
+/// found from here is an error naming --data.
+#[test]
+fn the_tools_default_to_their_models_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("digits.npy");
+    write_npy(
+        &data,
+        &Array3::<f32>::from_shape_fn((40, 8, 8), |(i, r, c)| ((i + r * c) % 9) as f32 / 8.0),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    ok(&[
+        "train",
+        "--quiet",
+        "--data",
+        s(&data),
+        "--out",
+        s(&run),
+        "--hidden",
+        "16",
+    ]
+    .into_iter()
+    .chain([
+        "--latent",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "10",
+        "--binarize",
+    ])
+    .collect::<Vec<_>>());
+    let c = run.join("checkpoint.safetensors");
+    let (code, out, err) = vae(&["eval", "--checkpoint", s(&c), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("digits.npy, the data") && err.contains("binarizing"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["test_images"], 40, "all 40 images of the .npy: {out}");
+    assert_eq!(json["binarized_with_seed"], 1);
+    let (code, out, err) = vae(&[
+        "eval",
+        "--checkpoint",
+        s(&c),
+        "--json",
+        "--binarize",
+        "false",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()["binarized_with_seed"]
+            .is_null()
+    );
+    let png = dir.path().join("i.png");
+    ok(&[
+        "interpolate",
+        "--checkpoint",
+        s(&c),
+        "--pair",
+        "0,1",
+        "--out",
+        s(&png),
+    ]);
+    // The recorded data moved away: named, with the flag that fixes it.
+    fs::rename(&data, dir.path().join("moved.npy")).unwrap();
+    refused(
+        &["eval", "--checkpoint", s(&c)],
+        &[
+            "--data: not given",
+            "digits.npy, which is not found from here",
+        ],
+    );
+}

@@ -179,7 +179,7 @@ fn valid_file(dir: &Path, is_state: bool) -> (std::path::PathBuf, Vae<f32>) {
     let model = Vae::<f32>::new(config, &mut rand::rngs::StdRng::seed_from_u64(9));
     if !is_state {
         let path = dir.join("checkpoint.safetensors");
-        save_model(&path, &model, 1.0, None).unwrap();
+        save_model(&path, &model, 1.0, None, None).unwrap();
         return (path, model);
     }
     let optimizer = optim::State {

@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::io::console::note;
 use crate::io::tensor_file::Verification;
 use crate::model::checkpoint::{load_model, Checkpoint};
-use crate::model::config::ModelConfig;
 
 /// The bundled MNIST, relative to the project's root.
 pub(super) const DEFAULT_DATA: &str = "datasets/mnist";
@@ -20,9 +19,11 @@ pub(super) struct DataArgs {
     /// The data: a folder with MNIST-style IDX files (gzipped or raw; Fashion-MNIST and
     /// KMNIST ship the same four), a folder of PNG/JPEG images (subfolders are labels;
     /// train/ and test/ subfolders are the two sets), or a .npy file ([N, D] or [N, H, W],
-    /// uint8 or floats in [0, 1]; labels in NAME_labels.npy beside it).
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
+    /// uint8 or floats in [0, 1]; labels in NAME_labels.npy beside it). Default: for
+    /// train, the bundled MNIST (datasets/mnist); for the tools, the data the model was
+    /// trained on, as its checkpoint records it (else MNIST).
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
     /// Resize a folder's images to HEIGHTxWIDTH (needed when their sizes differ), or
     /// shape a .npy of flat [N, D] images (H·W = D).
     #[arg(long, value_name = "HxW", value_parser = parse_image_size)]
@@ -68,7 +69,7 @@ impl ModelAndData {
         let checkpoint = load_checkpoint(&self.checkpoint)?;
         let images = self
             .common
-            .images(self.set, &self.checkpoint, &checkpoint.model.config)?;
+            .images(self.set, &checkpoint, &self.checkpoint)?;
         Ok((checkpoint, images))
     }
 }
@@ -85,7 +86,7 @@ impl ModelAndData {
 impl DataArgs {
     /// The data `--data` reads: the folder or file, and a `.npy`'s labels beside it.
     pub(super) fn inputs(&self) -> Vec<(&'static str, PathBuf)> {
-        let data = resolve_data_dir(&self.data);
+        let data = resolve_data_dir(&self.data_or_default());
         let npy = data
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
@@ -101,11 +102,12 @@ impl DataArgs {
     pub(super) fn images(
         &self,
         which: WhichSet,
+        model: &Checkpoint<f32>,
         checkpoint: &Path,
-        config: &ModelConfig,
     ) -> Result<Dataset> {
+        let config = &model.model.config;
         let input_dim = config.input_dim;
-        let path = resolve_data_dir(&self.data);
+        let path = self.data_for(model, checkpoint)?;
         let loaded = source::load_data(&path, self.image_size)?;
         let (set, what) = match (which, loaded.test) {
             (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
@@ -213,6 +215,47 @@ pub(super) fn picture_size(
     }
 }
 
+impl DataArgs {
+    /// `--data` as given, or MNIST's folder.
+    pub(super) fn data_or_default(&self) -> PathBuf {
+        self.data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA))
+    }
+
+    /// The data a tool reads for the model in `checkpoint`: `--data` if given, else the
+    /// data it was trained on as the file records it (saying so, and an error naming the
+    /// flag when it cannot be found from here), else MNIST.
+    fn data_for(&self, model: &Checkpoint<f32>, checkpoint: &Path) -> Result<PathBuf> {
+        if let Some(given) = &self.data {
+            return Ok(resolve_data_dir(given));
+        }
+        let Some(trained_on) = &model.trained_on else {
+            return Ok(resolve_data_dir(Path::new(DEFAULT_DATA)));
+        };
+        let source = resolve_data_dir(Path::new(&trained_on.source));
+        if !source.exists() {
+            return Err(Error::config(
+                "--data",
+                format!(
+                    "not given, and {} was trained on {}, which is not found from here; \
+                     give --data",
+                    checkpoint.display(),
+                    trained_on.source
+                ),
+            ));
+        }
+        if Path::new(&trained_on.source) != Path::new(DEFAULT_DATA) {
+            note!(
+                "note: reading {}, the data {} was trained on (--data reads other data)",
+                source.display(),
+                checkpoint.display()
+            );
+        }
+        Ok(source)
+    }
+}
+
 /// The default `datasets/mnist` is relative to the current folder; when the program runs
 /// from elsewhere, fall back to the copy bundled with the source tree it was built from.
 pub(super) fn resolve_data_dir(dir: &Path) -> PathBuf {
@@ -220,7 +263,7 @@ pub(super) fn resolve_data_dir(dir: &Path) -> PathBuf {
         .join("../..")
         .join(DEFAULT_DATA);
     if !dir.exists() && dir == Path::new(DEFAULT_DATA) && bundled.exists() {
-        bundled
+        bundled.canonicalize().unwrap_or(bundled) // printed without `crates/vae/../..`
     } else {
         dir.to_path_buf()
     }

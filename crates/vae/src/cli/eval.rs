@@ -9,7 +9,7 @@ use serde_json::json;
 use super::data_args::{load_checkpoint, DataArgs, WhichSet};
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
-use crate::io::console::say;
+use crate::io::console::{note, say};
 use crate::model::checkpoint::Checkpoint;
 use crate::objective::eval;
 use crate::train::settings::epoch_rng;
@@ -33,9 +33,10 @@ pub(super) struct EvalArgs {
     iw_images: Option<usize>,
     /// Binarize the test images (as for models trained with --binarize): each pixel is
     /// drawn once as 0 or 1 with its intensity as probability, from --seed, and every
-    /// figure is computed on that one binary test set.
-    #[arg(long)]
-    binarize: bool,
+    /// figure is computed on that one binary test set. Default: as the model was
+    /// trained, when its checkpoint says; `--binarize false` scores grey pixels.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    binarize: Option<bool>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -51,13 +52,22 @@ impl EvalArgs {
     /// Scores the checkpoint and prints the figures.
     pub(super) fn run(self) -> Result<()> {
         let args = self;
-        let Checkpoint { model, beta, .. } = load_checkpoint(&args.checkpoint)?;
+        let checkpoint = load_checkpoint(&args.checkpoint)?;
         let test = args
             .common
-            .images(args.set, &args.checkpoint, &model.config)?;
+            .images(args.set, &checkpoint, &args.checkpoint)?;
+        let trained_binarized = checkpoint.trained_on.as_ref().is_some_and(|t| t.binarize);
+        let binarize = args.binarize.unwrap_or(trained_binarized);
+        if args.binarize.is_none() && trained_binarized {
+            note!(
+                "note: binarizing the test images, as the model was trained (--binarize false \
+                 scores grey pixels)"
+            );
+        }
+        let Checkpoint { model, beta, .. } = checkpoint;
         // A binarized test set is drawn once, from its own stream of --seed: the ELBO, the
         // active units and the importance-weighted bound all score the same binary images.
-        let test = if args.binarize {
+        let test = if binarize {
             test.binarized(&mut epoch_rng(args.common.seed, usize::MAX - 1))
         } else {
             test
@@ -118,7 +128,7 @@ impl EvalArgs {
             let mut out = json!({
                 "test_loss": scores.loss, "test_recon": scores.recon, "test_kl": scores.kl,
                 "active_units": active, "beta": beta, "test_images": test.len(),
-                "binarized_with_seed": args.binarize.then_some(args.common.seed),
+                "binarized_with_seed": binarize.then_some(args.common.seed),
             });
             if let (Some(nll), Some((k, images))) = (nll, iw) {
                 out["iw_nll"] = json!(nll);
@@ -134,7 +144,7 @@ impl EvalArgs {
                 scores.kl
             )?;
             say!("active latent units: {active} of {}", model.config.latent)?;
-            if args.binarize {
+            if binarize {
                 say!("test set binarized once with seed {}", args.common.seed)?;
             }
             if let (Some(nll), Some((k, images))) = (nll, iw) {

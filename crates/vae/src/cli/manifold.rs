@@ -46,7 +46,7 @@ impl ManifoldArgs {
             let images =
                 self.input
                     .common
-                    .images(self.input.set, &self.input.checkpoint, &model.config)?;
+                    .images(self.input.set, &checkpoint, &self.input.checkpoint)?;
             Some(encode_all(model, &images).0)
         } else {
             None

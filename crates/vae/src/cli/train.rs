@@ -188,7 +188,7 @@ impl TrainArgs {
         // A resumed run reads the data it was started with (the source, and the size its
         // images were brought to), unless --data or --image-size say otherwise. A state
         // that cannot be read is reported by the run itself, with its remedy.
-        let (mut data_dir, mut image_size) = (self.common.data.clone(), settings.image_size);
+        let (mut data_dir, mut image_size) = (self.common.data_or_default(), settings.image_size);
         if start == Start::Resume {
             let newest = RunFolder::new(&self.out).states()?.pop();
             if let Some(saved) = newest.and_then(|(_, path)| state::load(&path).ok()) {

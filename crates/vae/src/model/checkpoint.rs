@@ -47,6 +47,18 @@ pub struct Checkpoint<T: Float> {
     pub verification: Verification,
     /// The images' (height, width), when the file says or the input size is a square.
     pub image_size: Option<(usize, usize)>,
+    /// The data it was trained on, when the file says (runs of this program do).
+    pub trained_on: Option<TrainedOn>,
+}
+
+/// The data a model was trained on, as its checkpoint records it (`data_source`,
+/// `binarize`): what the tools read when `--data` and `--binarize` are not given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainedOn {
+    /// `--data` as the run was given it.
+    pub source: String,
+    /// Whether it was trained on binarized pixels.
+    pub binarize: bool,
 }
 
 /// The weights file of `model`: its tensors and its architecture in the metadata, with
@@ -55,6 +67,7 @@ pub fn model_file<T: Float>(
     model: &Vae<T>,
     beta: f64,
     image_size: Option<(usize, usize)>,
+    trained_on: Option<&TrainedOn>,
 ) -> TensorFile<T> {
     let mut file = TensorFile::<T>::default();
     for (name, p) in model.names().into_iter().zip(&model.params) {
@@ -78,6 +91,12 @@ pub fn model_file<T: Float>(
         file.metadata
             .insert("image_size".into(), format!("[{h},{w}]"));
     }
+    if let Some(data) = trained_on {
+        file.metadata
+            .insert("data_source".into(), data.source.clone());
+        file.metadata
+            .insert("binarize".into(), data.binarize.to_string());
+    }
     file
 }
 
@@ -87,8 +106,9 @@ pub fn save_model<T: Float>(
     model: &Vae<T>,
     beta: f64,
     image_size: Option<(usize, usize)>,
+    trained_on: Option<&TrainedOn>,
 ) -> Result<()> {
-    model_file(model, beta, image_size).write(path)
+    model_file(model, beta, image_size, trained_on).write(path)
 }
 
 /// Reads a weights file (or a training state's weights), verified as the module says.
@@ -127,11 +147,27 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
             ),
         ));
     }
+    let trained_on = match (
+        file.metadata.get("data_source"),
+        file.metadata.get("binarize"),
+    ) {
+        (Some(source), Some(binarize)) => Some(TrainedOn {
+            source: source.clone(),
+            binarize: binarize.parse().map_err(|_| {
+                Error::invalid(
+                    path,
+                    format!("metadata 'binarize' = '{binarize}': expected true or false"),
+                )
+            })?,
+        }),
+        _ => None,
+    };
     Ok(Checkpoint {
         model,
         beta,
         verification,
         image_size,
+        trained_on,
     })
 }
 
@@ -276,7 +312,7 @@ mod tests {
     fn load_error(edit: impl FnOnce(&mut TensorFile<f32>)) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        let mut file = model_file(&model(), 1.0, Some((2, 3)));
+        let mut file = model_file(&model(), 1.0, Some((2, 3)), None);
         edit(&mut file);
         file.write(&path).unwrap();
         load_model::<f32>(&path).unwrap_err().to_string()
@@ -286,11 +322,11 @@ mod tests {
     fn round_trips_weights_and_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        save_model(&path, &model(), 0.5, Some((3, 2))).unwrap();
+        save_model(&path, &model(), 0.5, Some((3, 2)), None).unwrap();
         let back = load_model::<f32>(&path).unwrap();
         assert_eq!((back.model.config, back.beta), (small(), 0.5));
         assert_eq!(back.image_size, Some((3, 2)));
-        save_model(&path, &model(), 0.5, None).unwrap();
+        save_model(&path, &model(), 0.5, None, None).unwrap();
         assert_eq!(
             load_model::<f32>(&path).unwrap().image_size,
             None,

@@ -48,6 +48,7 @@ pub fn write_epoch_outputs(
         model,
         record.settings.beta,
         Some((h, w)),
+        Some(&record.trained_on()),
     )?;
     metrics::write_jsonl(&folder.file(run_folder::METRICS), &record.history)?;
     plots::write_loss_curves(&folder.file(run_folder::LOSS_CURVE), &record.history)?;

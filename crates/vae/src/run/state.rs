@@ -28,7 +28,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::tensor_file::{check_finite, TensorFile, Verification};
-use crate::model::checkpoint::{model_file, model_from_file, OPTIMIZER_PREFIX, STATE_FORMAT};
+use crate::model::checkpoint::{
+    model_file, model_from_file, TrainedOn, OPTIMIZER_PREFIX, STATE_FORMAT,
+};
 use crate::model::vae::Vae;
 use crate::train::fingerprint::DataFingerprint;
 use crate::train::metrics::EpochMetrics;
@@ -45,6 +47,16 @@ pub struct RunRecord {
     pub data: DataFingerprint,
     /// The figures of epochs 1..=epochs_done (wall times are not kept here).
     pub history: Vec<EpochMetrics>,
+}
+
+impl RunRecord {
+    /// The data the run trains on, as its checkpoints record it.
+    pub fn trained_on(&self) -> TrainedOn {
+        TrainedOn {
+            source: self.data.source.clone(),
+            binarize: self.settings.binarize,
+        }
+    }
 }
 
 /// A training state read back.
@@ -66,7 +78,12 @@ pub fn save(
     record: &RunRecord,
 ) -> Result<()> {
     let [h, w] = record.data.image_size;
-    let mut file = model_file(model, record.settings.beta, Some((h, w)));
+    let mut file = model_file(
+        model,
+        record.settings.beta,
+        Some((h, w)),
+        Some(&record.trained_on()),
+    );
     for (name, t) in &optimizer.tensors {
         file.tensors
             .insert(format!("{OPTIMIZER_PREFIX}{name}"), t.clone());
@@ -217,7 +234,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, model, _) = saved(dir.path());
         let weights = dir.path().join("checkpoint.safetensors");
-        save_model(&weights, &model, 1.0, None).unwrap();
+        save_model(&weights, &model, 1.0, None, None).unwrap();
         let err = load(&weights).unwrap_err().to_string();
         assert!(err.contains("is not a training state"), "{err}");
 
