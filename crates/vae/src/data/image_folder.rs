@@ -6,19 +6,19 @@
 //! - `DIR/*.png`: unlabelled images.
 //!
 //! All images must have one size, or `--image-size HxW` resizes every one of them
-//! (bilinear). 8-bit images keep their bytes; deeper ones (16-bit PNG) become floats, so
-//! no precision is lost. Colour images are converted to luma (Rec. 709 weights); an
-//! alpha channel is dropped. Files of other kinds are skipped with a note that says how
-//! many and names one.
+//! (bilinear); a test set's images must have the training set's size (or both are
+//! resized). Each file is decoded as `image_decode.rs` says: 8-bit images keep their
+//! bytes, deeper ones become floats, colour becomes luma, an alpha channel is dropped
+//! (an image drawn only in it is refused). Files of other kinds are skipped with a note
+//! that says how many and names one; a label folder whose name is not UTF-8 is refused.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use image::imageops::FilterType;
-use image::{ColorType, ImageReader};
 use rayon::prelude::*;
 
-use crate::data::dataset::{Dataset, Intensities};
+use crate::data::dataset::Dataset;
+use crate::data::image_decode::{decode, stacked, Pixels};
 use crate::error::{Error, Result};
 use crate::io::console::note;
 
@@ -38,8 +38,17 @@ pub fn load_image_folder(
         names.sort();
         names.dedup();
         let train = load_set(&train_dir, &names, size)?;
-        let size = size.or(Some((train.rows, train.cols)));
         let test = load_set(&test_dir, &names, size)?;
+        if (test.rows, test.cols) != (train.rows, train.cols) {
+            return Err(Error::invalid(
+                &test_dir,
+                format!(
+                    "its images are {}×{}, the training images {}×{}; give --image-size HxW \
+                     to resize both sets to one size",
+                    test.rows, test.cols, train.rows, train.cols
+                ),
+            ));
+        }
         return Ok((train, Some(test)));
     }
     let names = label_folders(dir)?;
@@ -48,11 +57,19 @@ pub fn load_image_folder(
 
 /// The names of `dir`'s subfolders, sorted (hidden ones left out).
 fn label_folders(dir: &Path) -> Result<Vec<String>> {
-    let mut names: Vec<String> = entries(dir)?
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let mut names = Vec::new();
+    for path in entries(dir)?.into_iter().filter(|p| p.is_dir()) {
+        let name = path.file_name().unwrap_or_default();
+        let Some(name) = name.to_str() else {
+            // Its images would be read under a name that does not exist: dropped unseen.
+            return Err(Error::invalid(
+                &path,
+                "a label folder whose name is not UTF-8 text: rename it (its name is its \
+                 label's)",
+            ));
+        };
+        names.push(name.to_string());
+    }
     names.sort();
     Ok(names)
 }
@@ -162,77 +179,10 @@ fn image_files(dir: &Path, names: &[String]) -> Result<Vec<(PathBuf, Option<u8>)
     Ok(files)
 }
 
-/// Decoded images of one size, one after another: bytes when every one is 8-bit, floats
-/// otherwise (so no precision is lost).
-fn stacked(decoded: &[Pixels]) -> Intensities {
-    if decoded
-        .iter()
-        .all(|d| matches!(d.values, Intensities::Bytes(_)))
-    {
-        Intensities::Bytes(
-            decoded
-                .iter()
-                .flat_map(|d| bytes(&d.values))
-                .copied()
-                .collect(),
-        )
-    } else {
-        Intensities::Floats(
-            decoded
-                .iter()
-                .flat_map(|d| (0..d.values.len()).map(|i| d.values.get(i)))
-                .collect(),
-        )
-    }
-}
-
-fn bytes(values: &Intensities) -> &[u8] {
-    match values {
-        Intensities::Bytes(v) => v,
-        Intensities::Floats(_) => &[],
-    }
-}
-
-/// One decoded image.
-struct Pixels {
-    size: (usize, usize),
-    values: Intensities,
-}
-
-fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels> {
-    let cannot = |e: image::ImageError| Error::invalid(path, format!("cannot read the image: {e}"));
-    let image = ImageReader::open(path)
-        .map_err(|e| Error::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| Error::io(path, e))?
-        .decode()
-        .map_err(cannot)?;
-    let eight_bit = matches!(
-        image.color(),
-        ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8
-    );
-    let image = match size {
-        Some((h, w)) if (image.height() as usize, image.width() as usize) != (h, w) => {
-            image.resize_exact(w as u32, h as u32, FilterType::Triangle)
-        }
-        _ => image,
-    };
-    let size = (image.height() as usize, image.width() as usize);
-    if size.0 == 0 || size.1 == 0 {
-        return Err(Error::invalid(path, "the image is empty (0 pixels)"));
-    }
-    let values = if eight_bit {
-        Intensities::Bytes(image.to_luma8().into_raw())
-    } else {
-        let floats = image.to_luma32f().into_raw();
-        Intensities::Floats(floats.into_iter().map(|v| v.clamp(0.0, 1.0)).collect())
-    };
-    Ok(Pixels { size, values })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::dataset::Intensities;
     use image::{GrayImage, ImageBuffer, Luma, RgbImage};
 
     fn gray(path: &Path, (h, w): (u32, u32), value: u8) {
@@ -280,6 +230,38 @@ mod tests {
         assert_eq!((train.len(), test.len()), (2, 1));
         assert_eq!(test.labels, Some(vec![1]), "b is label 1 in both sets");
         assert_eq!(test.label_names, train.label_names);
+    }
+
+    /// Silent changes once: test images of another size were resized to the training
+    /// images' size, and a label folder with a non-UTF-8 name was dropped with its images.
+    #[test]
+    fn a_test_set_of_another_size_and_an_unreadable_label_name_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        gray(&dir.path().join("train/a/1.png"), (4, 4), 0);
+        gray(&dir.path().join("test/a/1.png"), (6, 5), 0);
+        let e = load_image_folder(dir.path(), None).unwrap_err().to_string();
+        assert!(
+            e.contains("test: its images are 6×5, the training images 4×4"),
+            "{e}"
+        );
+        let (train, test) = load_image_folder(dir.path(), Some((3, 3))).unwrap();
+        assert_eq!(
+            (train.rows, test.unwrap().cols),
+            (3, 3),
+            "--image-size resizes both"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let odd = dir
+                .path()
+                .join("labels")
+                .join(std::ffi::OsStr::from_bytes(b"b\xff"));
+            gray(&odd.join("1.png"), (4, 4), 0);
+            gray(&dir.path().join("labels/a/1.png"), (4, 4), 0);
+            let e = load_image_folder(&dir.path().join("labels"), None).unwrap_err();
+            assert!(e.to_string().contains("name is not UTF-8"), "{e}");
+        }
     }
 
     #[test]

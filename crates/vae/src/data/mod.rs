@@ -11,6 +11,7 @@ pub mod batch;
 pub mod dataset;
 pub mod idx;
 pub mod idx_folder;
+mod image_decode;
 pub mod image_folder;
 pub mod npy;
 pub mod source;
