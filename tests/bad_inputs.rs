@@ -271,3 +271,39 @@ fn a_loss_that_is_not_a_number_is_an_error() {
         ],
     );
 }
+
+/// `--resume` from another folder than the run started in: the data path the run
+/// recorded is relative to where it started; the error says where the path came from.
+#[test]
+fn a_resumed_runs_data_that_cannot_be_found_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    mnist_slice(&dir.path().join("small"), 200, 50);
+    let run = |cwd: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vae"))
+            .args(args)
+            .current_dir(cwd)
+            .env_remove(vae::io::faults::VARIABLE)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let args = [
+        "train", "--quiet", "--data", "small", "--out", "r", "--hidden", "8", "--epochs", "1",
+    ];
+    let (code, err) = run(dir.path(), &args);
+    assert_eq!(code, Some(0), "{err}");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let (code, err) = run(
+        &elsewhere,
+        &["train", "--resume", "--out", "../r", "--epochs", "2"],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--data: not given, and the run in ../r was started on small, which is not found from here"),
+        "{err}"
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::data_args::{load_checkpoint, DataArgs, WhichSet};
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
-use crate::io::console::{note, say};
+use crate::io::console::{image_bar, note, say};
 use crate::model::checkpoint::Checkpoint;
 use crate::objective::eval;
 use crate::train::settings::epoch_rng;
@@ -110,13 +110,7 @@ impl EvalArgs {
         }
         let active = eval::active_units(&model, &test, pixels, &mut rng);
         let nll = iw.map(|(k, images)| {
-            let bar = indicatif::ProgressBar::new(images as u64);
-            let style = indicatif::ProgressStyle::with_template(
-                "importance sampling [{bar:30}] {pos}/{len} images ({eta})",
-            )
-            .expect("a valid template")
-            .progress_chars("=> ");
-            bar.set_style(style);
+            let bar = image_bar(images, "importance sampling");
             let nll = eval::iw_nll(&model, &test, k, pixels, images, &mut rng, &|| bar.inc(1));
             bar.finish_and_clear();
             nll

@@ -10,7 +10,7 @@ use super::eval::MAX_IW_SAMPLES;
 use super::output_file::claim_all;
 use crate::data::batch::Pixels;
 use crate::error::{Error, Result};
-use crate::io::console::say;
+use crate::io::console::{image_bar, say};
 use crate::objective::eval::iw_bounds;
 use crate::outputs::exports::write_scores;
 use crate::outputs::pictures::write_images;
@@ -56,6 +56,8 @@ impl ScoreArgs {
         }
         let model = &checkpoint.model;
         let mut rng = epoch_rng(self.input.common.seed, usize::MAX);
+        // A large set takes minutes at K > 1: a bar on stderr (hidden when not a terminal).
+        let bar = image_bar(images.len(), "scoring");
         let bounds = iw_bounds(
             model,
             &images,
@@ -63,8 +65,9 @@ impl ScoreArgs {
             Pixels::Scaled,
             images.len(),
             &mut rng,
-            &|| {},
+            &|| bar.inc(1),
         );
+        bar.finish_and_clear();
         let nll: Vec<f64> = bounds.iter().map(|b| -b).collect();
         let order = write_scores(&self.out, &nll, &images)?;
         say!(

@@ -194,6 +194,18 @@ impl TrainArgs {
             if let Some(saved) = newest.and_then(|(_, path)| state::load(&path).ok()) {
                 if !given.contains("data") {
                     data_dir = PathBuf::from(saved.record.data.source);
+                    if !resolve_data_dir(&data_dir).exists() {
+                        return Err(Error::config(
+                            "--data",
+                            format!(
+                                "not given, and the run in {} was started on {}, which is not \
+                                 found from here (a path relative to where it started?); give \
+                                 --data",
+                                self.out.display(),
+                                data_dir.display()
+                            ),
+                        ));
+                    }
                 }
                 if !given.contains("image_size") {
                     image_size = saved.record.settings.image_size;

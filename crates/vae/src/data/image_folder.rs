@@ -51,6 +51,20 @@ pub fn load_image_folder(
         }
         return Ok((train, Some(test)));
     }
+    if train_dir.is_dir() != test_dir.is_dir() {
+        let (has, lacks) = if train_dir.is_dir() {
+            ("train", "test")
+        } else {
+            ("test", "train")
+        };
+        return Err(Error::invalid(
+            dir,
+            format!(
+                "has a {has}/ folder but no {lacks}/ beside it: give both, or put the label \
+                 folders (or the images) directly in it"
+            ),
+        ));
+    }
     let names = label_folders(dir)?;
     Ok((load_set(dir, &names, size)?, None))
 }
@@ -242,6 +256,15 @@ mod tests {
         let e = load_image_folder(dir.path(), None).unwrap_err().to_string();
         assert!(
             e.contains("test: its images are 6×5, the training images 4×4"),
+            "{e}"
+        );
+        let only_train = dir.path().join("only");
+        gray(&only_train.join("train/a/1.png"), (4, 4), 0);
+        let e = load_image_folder(&only_train, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("has a train/ folder but no test/ beside it"),
             "{e}"
         );
         let (train, test) = load_image_folder(dir.path(), Some((3, 3))).unwrap();

@@ -63,6 +63,18 @@ pub fn note_line(line: fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
+/// A progress bar on standard error for `len` images (`what`: "scoring"), hidden when
+/// standard error is not a terminal.
+pub fn image_bar(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let template = format!("{what} [{{bar:30}}] {{pos}}/{{len}} images ({{eta}})");
+    let style = indicatif::ProgressStyle::with_template(&template)
+        .expect("a valid template")
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
+
 /// `say!("wrote {}", path)?`: a line on standard output, as [`say_line`].
 macro_rules! say {
     ($($arg:tt)*) => {
