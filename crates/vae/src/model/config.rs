@@ -127,7 +127,15 @@ impl ModelConfig {
             None => self.input_dim.to_string(),
         };
         let mut sizes = vec![input];
-        sizes.extend(self.hidden.iter().map(|h| h.to_string()));
+        let hidden = &self.hidden;
+        if hidden.len() <= 8 {
+            sizes.extend(hidden.iter().map(|h| h.to_string()));
+        } else {
+            // A name, not a listing: a 100,000-layer request once filled a 400 KB line.
+            sizes.extend(hidden[..3].iter().map(|h| h.to_string()));
+            sizes.push(format!("…({} hidden layers)…", hidden.len()));
+            sizes.extend(hidden[hidden.len() - 2..].iter().map(|h| h.to_string()));
+        }
         sizes.push(self.latent.to_string());
         sizes.join("-")
     }
@@ -156,5 +164,10 @@ mod tests {
             ..ModelConfig::default()
         };
         assert_eq!(deep.name(), "784-200-100-50");
+        let huge = ModelConfig {
+            hidden: (1..=100_000).collect(),
+            ..ModelConfig::default()
+        };
+        assert_eq!(huge.name(), "784-1-2-3-…(100000 hidden layers)…-99999-100000-20");
     }
 }
