@@ -20,6 +20,7 @@ use std::path::Path;
 use byteorder::{BigEndian, ReadBytesExt};
 use flate2::bufread::GzDecoder;
 
+use crate::io::bounded::FileKind;
 use crate::error::{Error, Result};
 
 /// An IDX array of unsigned bytes.
@@ -102,8 +103,17 @@ fn read(path: &Path, reader: &mut impl Read, length: Option<u64>) -> Result<Idx>
         dims.push(d as usize);
     }
     let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let expected = expected.filter(|&n| n <= 1 << 34).ok_or_else(|| {
-        Error::invalid(path, format!("dimensions {dims:?} are implausibly large"))
+    // Within a data file's budget: a gzipped file decompresses only up to what its header
+    // declares, so the header's product bounds what a small gzip bomb can cost.
+    let budget = FileKind::Data.budget();
+    let expected = expected.filter(|&n| n as u64 <= budget).ok_or_else(|| {
+        Error::invalid(
+            path,
+            format!(
+                "dimensions {dims:?} declare more than the {} MiB a data file may hold",
+                budget >> 20
+            ),
+        )
     })?;
     let short = |have: u64| {
         Error::invalid(
@@ -221,19 +231,25 @@ mod tests {
 
     #[test]
     fn a_header_claiming_more_than_the_file_holds_is_refused_before_reading() {
-        // 21,913,098 images of 28×28 (17 GB) claimed by a file of a few bytes: refused
+        // A million images of 28×28 (784 MB) claimed by a file of a few bytes: refused
         // from the file's length, for a raw file, and after decompressing what there is,
-        // for a gzipped one; neither reserves the 17 GB.
-        let bytes = encode(&[21_913_098, 28, 28], &[0; 100]);
+        // for a gzipped one; neither reserves the 784 MB. Past a data file's budget
+        // (21,913,098 images, 17 GB), refused from the header alone.
         let dir = tempfile::tempdir().unwrap();
         for gzip in [false, true] {
+            let bytes = encode(&[1_000_000, 28, 28], &[0; 100]);
             let err = read_idx(&write(dir.path(), "huge", &bytes, gzip))
                 .unwrap_err()
                 .to_string();
             assert!(
-                err.contains("need 17179868832 bytes of data, the file has 100"),
+                err.contains("need 784000000 bytes of data, the file has 100"),
                 "{err}"
             );
+            let bytes = encode(&[21_913_098, 28, 28], &[0; 100]);
+            let err = read_idx(&write(dir.path(), "huger", &bytes, gzip))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("more than the 1024 MiB"), "{err}");
         }
     }
 
