@@ -205,7 +205,9 @@ fn metrics_table(history: &[EpochMetrics]) -> String {
         )
         .expect("a String");
     }
-    t + "</table></div>\n"
+    t + "</table></div>\n<p>The seconds are wall-clock times: the only figures on this \
+         page that differ between two runs of the same command (the training state, which \
+         decides a run, does not keep them).</p>\n"
 }
 
 /// Text made safe inside HTML elements and attribute values.
