@@ -1,10 +1,11 @@
 //! The IWAE bound against PyTorch: every `iwae_golden_*.safetensors` in the root's tests/fixtures/
 //! holds a model, a batch `x`, the noise `eps [K, batch, latent]`, and PyTorch's float64
-//! loss, log-weights and parameter gradients. Ours must agree to 1e-9 relative.
+//! loss, log-weights and parameter gradients. Ours must agree within float64 rounding
+//! (`support::worst_ratio`; TESTING.md derives the allowance).
 
 mod support;
 
-use support::{assert_matches, fixtures, meta, model};
+use support::{assert_matches, fixtures, meta, model, reduction_length};
 use tensor::{Tape, Tensor};
 use vae::io::tensor_file::TensorFile;
 use vae::objective::iwae::iwae;
@@ -41,7 +42,8 @@ fn every_iwae_golden_file_matches_pytorch() {
         for (name, &v) in names.iter().zip(&vars) {
             checks.push((format!("grad.{name}"), grads.wrt(v)));
         }
-        assert_matches(&mut file, &path, checks);
+        let n = reduction_length(&model, k * x.shape()[0]);
+        assert_matches(&mut file, &path, checks, n);
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         eprintln!(
             "{name}: IWAE loss {:.6} (K = {k}) matches PyTorch",

@@ -20,8 +20,8 @@ use std::path::Path;
 use byteorder::{BigEndian, ReadBytesExt};
 use flate2::bufread::GzDecoder;
 
-use crate::io::bounded::FileKind;
 use crate::error::{Error, Result};
+use crate::io::bounded::FileKind;
 
 /// An IDX array of unsigned bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -168,6 +168,9 @@ mod tests {
             hidden: (1..=100_000).collect(),
             ..ModelConfig::default()
         };
-        assert_eq!(huge.name(), "784-1-2-3-…(100000 hidden layers)…-99999-100000-20");
+        assert_eq!(
+            huge.name(),
+            "784-1-2-3-…(100000 hidden layers)…-99999-100000-20"
+        );
     }
 }
