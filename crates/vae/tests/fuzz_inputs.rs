@@ -1,5 +1,5 @@
-//! Fuzz-style properties of the two readers of untrusted files: the IDX reader and the
-//! checkpoint loader. Valid files are damaged at the byte level (truncated anywhere, bits
+//! Fuzz-style properties of the readers of untrusted files: the IDX reader, the `.npy`
+//! reader and the checkpoint loader. Valid files are damaged at the byte level (truncated anywhere, bits
 //! flipped, bytes set, inserted or appended, header lengths and dimension counts
 //! rewritten), and whatever comes out must be either a clean error that names the file,
 //! or — when the damage happens to be harmless (a space turned into a tab in padding) —
@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use rand::SeedableRng;
 use vae::data::idx::{encode, read_idx, Idx};
+use vae::data::npy::load_npy;
 use vae::model::activation::Activation;
 use vae::model::checkpoint::{load_model, save_model};
 use vae::model::config::ModelConfig;
@@ -128,6 +129,46 @@ proptest! {
         let path = dir.path().join("damaged-idx");
         std::fs::write(&path, &bytes).unwrap();
         check_idx(read_idx(&path))?;
+    }
+
+    /// `.npy` files damaged anywhere, their header's shape rewritten to claim any size
+    /// included: an error naming the file, or as many pixels as the file really holds.
+    /// Never a panic, never an allocation from a size the file does not hold.
+    #[test]
+    fn damaged_npy_files_are_errors_naming_the_file_or_unchanged(
+        (n, h, w) in (1usize..5, 1usize..5, 1usize..5),
+        damages in prop::collection::vec(damage(), 0..3),
+        claimed in prop::option::of((any::<u32>(), any::<u32>())),
+        bytes_not_floats in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.npy");
+        let values = |i: usize| (i % 7) as f32 / 7.0;
+        if bytes_not_floats {
+            let a = ndarray::Array3::<u8>::from_shape_fn((n, h, w), |(i, r, c)| (i + r + c) as u8);
+            ndarray_npy::write_npy(&path, &a).unwrap();
+        } else {
+            let a = ndarray::Array3::<f32>::from_shape_fn((n, h, w), |(i, r, c)| values(i + r * c));
+            ndarray_npy::write_npy(&path, &a).unwrap();
+        }
+        let original = load_npy(&path, None).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Some((a, b)) = claimed {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let shape = format!("({n}, {h}, {w})");
+            let lie = format!("({a}, {b}, {w})");
+            if let Some(at) = text.find(&shape) {
+                bytes.splice(at..at + shape.len(), lie.bytes());
+            }
+        }
+        for d in &damages { apply(&mut bytes, d, false); }
+        std::fs::write(&path, &bytes).unwrap();
+        match load_npy(&path, None) {
+            Err(e) => prop_assert!(e.to_string().contains("damaged.npy"), "{e}"),
+            // A .npy has no checksum: a flipped bit in the data is another valid file.
+            // What must hold is the shape the data really has.
+            Ok(set) => prop_assert_eq!(set.len() * set.rows * set.cols, original.len() * h * w),
+        }
     }
 
     #[test]
