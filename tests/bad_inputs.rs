@@ -307,3 +307,28 @@ fn a_resumed_runs_data_that_cannot_be_found_is_explained() {
         "{err}"
     );
 }
+
+/// A tool that scores the test set reads only the test files of an IDX folder: a damaged
+/// (or bomb-sized) training file costs it nothing, while `train` names it.
+#[test]
+fn the_tools_read_only_the_set_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 100);
+    let run = tiny_run(dir.path(), &data);
+    let c = run.join("checkpoint.safetensors");
+    let train_images = data.join("train-images-idx3-ubyte");
+    std::fs::write(&train_images, b"not an IDX file").unwrap();
+    let (code, out, err) = vae(&["eval", "--checkpoint", s(&c), "--data", s(&data), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"test_images\":100"), "{out}");
+    refused(
+        &[
+            "train",
+            "--data",
+            s(&data),
+            "--out",
+            s(&dir.path().join("r2")),
+        ],
+        &["train-images-idx3-ubyte"],
+    );
+}

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::data::dataset::Dataset;
+use crate::data::idx_folder::{is_idx_folder, load_test_set};
 use crate::data::source::{self, parse_image_size};
 use crate::error::{Error, Result};
 use crate::io::console::note;
@@ -108,19 +109,24 @@ impl DataArgs {
         let config = &model.model.config;
         let input_dim = config.input_dim;
         let path = self.data_for(model, checkpoint)?;
-        let loaded = source::load_data(&path, self.image_size)?;
-        let (set, what) = match (which, loaded.test) {
-            (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
-            (WhichSet::Test, None) => {
-                return Err(Error::config(
-                    "--set",
-                    format!(
-                        "{} has no test set (use --set train or auto)",
-                        path.display()
-                    ),
-                ))
+        // The test set of an IDX folder is read alone: the training files are not needed.
+        let (set, what) = if which != WhichSet::Train && path.is_dir() && is_idx_folder(&path) {
+            (load_test_set(&path)?, "test")
+        } else {
+            let loaded = source::load_data(&path, self.image_size)?;
+            match (which, loaded.test) {
+                (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
+                (WhichSet::Test, None) => {
+                    return Err(Error::config(
+                        "--set",
+                        format!(
+                            "{} has no test set (use --set train or auto)",
+                            path.display()
+                        ),
+                    ))
+                }
+                _ => (loaded.train, "training"),
             }
-            _ => (loaded.train, "training"),
         };
         if set.is_empty() {
             return Err(Error::invalid(
