@@ -5,15 +5,15 @@
 //! `vae train … | head -2` killed a run before it committed its epoch; a redirect to a
 //! full device did the same. Here:
 //!
-//! - [`say!`] prints a line on standard output. A closed pipe is
+//! - `say!` ([`say_line`]) prints a line on standard output. A closed pipe is
 //!   [`Error::OutputClosed`], which the program ends on quietly, with status 0, as
 //!   `grep` or `rg` do when their reader has gone; any other failure is an error naming
 //!   stdout.
 //! - [`progress`] prints a training run's progress: a line that cannot be printed is no
 //!   reason to lose the run, so it goes on without printing (saying so once on standard
 //!   error unless the reader simply left).
-//! - [`note!`] prints on standard error, where notes and errors go. If even that fails
-//!   there is no one left to tell, and the program carries on.
+//! - `note!` ([`note_line`]) prints on standard error, where notes and errors go. If even
+//!   that fails there is no one left to tell, and the program carries on.
 
 use std::fmt;
 use std::io::{self, ErrorKind, Write};
