@@ -20,6 +20,7 @@ use std::path::Path;
 
 use tensor::Float;
 
+pub use super::trained_on::TrainedOn;
 use crate::data::dataset::square_image;
 use crate::error::{Error, Result};
 use crate::io::tensor_file::{check_finite, TensorFile, Verification};
@@ -49,16 +50,6 @@ pub struct Checkpoint<T: Float> {
     pub image_size: Option<(usize, usize)>,
     /// The data it was trained on, when the file says (runs of this program do).
     pub trained_on: Option<TrainedOn>,
-}
-
-/// The data a model was trained on, as its checkpoint records it (`data_source`,
-/// `binarize`): what the tools read when `--data` and `--binarize` are not given.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrainedOn {
-    /// `--data` as the run was given it.
-    pub source: String,
-    /// Whether it was trained on binarized pixels.
-    pub binarize: bool,
 }
 
 /// The weights file of `model`: its tensors and its architecture in the metadata, with
@@ -92,10 +83,7 @@ pub fn model_file<T: Float>(
             .insert("image_size".into(), format!("[{h},{w}]"));
     }
     if let Some(data) = trained_on {
-        file.metadata
-            .insert("data_source".into(), data.source.clone());
-        file.metadata
-            .insert("binarize".into(), data.binarize.to_string());
+        data.write_to(&mut file.metadata);
     }
     file
 }
@@ -147,21 +135,7 @@ pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
             ),
         ));
     }
-    let trained_on = match (
-        file.metadata.get("data_source"),
-        file.metadata.get("binarize"),
-    ) {
-        (Some(source), Some(binarize)) => Some(TrainedOn {
-            source: source.clone(),
-            binarize: binarize.parse().map_err(|_| {
-                Error::invalid(
-                    path,
-                    format!("metadata 'binarize' = '{binarize}': expected true or false"),
-                )
-            })?,
-        }),
-        _ => None,
-    };
+    let trained_on = TrainedOn::read_from(path, &file.metadata)?;
     Ok(Checkpoint {
         model,
         beta,

@@ -6,7 +6,8 @@
 //!   the reparameterization;
 //! - [`layers`]: the parameters on the tape, named as the math reads;
 //! - [`activation`] and [`init`]: the nonlinearities, and how parameters start;
-//! - [`checkpoint`]: the weights file, as PyTorch's state dict names it.
+//! - [`checkpoint`]: the weights file, as PyTorch's state dict names it, and
+//!   [`trained_on`]: the data it records having been trained on.
 
 pub mod activation;
 pub mod checkpoint;
@@ -15,4 +16,5 @@ pub mod conv_metadata;
 pub mod conv_shape;
 pub mod init;
 pub mod layers;
+pub mod trained_on;
 pub mod vae;
