@@ -99,7 +99,7 @@ kernel-report *ARGS:
 # background). Installs cargo-mutants if it is missing; SHARD picks one of 8 deterministic parts.
 mutants SHARD="0/1":
     command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
-    cargo mutants --workspace -f 'crates/tensor/src/ops/**' -f 'crates/tensor/src/speed/parallel.rs' -f 'crates/optim/src/**' --shard {{SHARD}} --output target/mutants-{{replace(SHARD, "/", "-of-")}}
+    cargo mutants --workspace -f 'crates/tensor/src/ops/**' -f 'crates/tensor/src/speed/parallel.rs' -f 'crates/tensor/src/speed/side_by_side.rs' -f 'crates/optim/src/**' --shard {{SHARD}} --output target/mutants-{{replace(SHARD, "/", "-of-")}}
 
 # Format the code.
 fmt:

@@ -165,17 +165,23 @@ fn threads_far_above_the_cores_are_capped_with_a_notice() {
 fn damaged_data_files_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    // A header claiming 21,913,098 images (17 GB) over a few bytes of data.
+    // A header claiming a million images (784 MB) over a few bytes of data, and one
+    // claiming 21,913,098 (17 GB, past a data file's budget).
     let huge = mnist_slice(&dir.path().join("huge"), 100, 10);
-    std::fs::write(
-        huge.join("train-images-idx3-ubyte"),
-        encode(&[21_913_098, 28, 28], &[0; 784]),
-    )
-    .unwrap();
-    refused(
-        &["train", "--data", s(&huge), "--out", s(&out)],
-        &["train-images-idx3-ubyte", "truncated", "the file has 784"],
-    );
+    for (images, needle) in [
+        (1_000_000, "the file has 784"),
+        (21_913_098, "more than the 1024 MiB a data file may hold"),
+    ] {
+        std::fs::write(
+            huge.join("train-images-idx3-ubyte"),
+            encode(&[images, 28, 28], &[0; 784]),
+        )
+        .unwrap();
+        refused(
+            &["train", "--data", s(&huge), "--out", s(&out)],
+            &["train-images-idx3-ubyte", needle],
+        );
+    }
     // Garbage after a gzip stream.
     let trailing = mnist_slice(&dir.path().join("trailing"), 100, 10);
     let raw = std::fs::read(trailing.join("t10k-labels-idx1-ubyte")).unwrap();
