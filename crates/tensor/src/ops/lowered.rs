@@ -77,17 +77,31 @@ pub(crate) fn convolve<T: Float>(
             let width = x_g.len() / image * l;
             let cols = &mut cols[..rows * width];
             im2col(x_g, g, cols, padded);
-            let out = &mut out[..c * width];
-            gemm(
-                T::one(),
-                m.view(),
-                matrix(cols, rows),
-                T::zero(),
-                matrix_mut(out, c),
-            );
-            batch_major(out, c, l, bias, y_g);
+            product_to_images(m.view(), (cols, rows), &mut out[..c * width], l, bias, y_g);
         })
     });
+}
+
+/// `y ← M · cols (+ bias)` for one group, through `scratch` (`[m, width]`, channel-major)
+/// into the group's images, batch-major (`y` `[n, m, L]`): the product [`convolve`]
+/// makes, and [`correlate`] when asked for it too.
+fn product_to_images<'a, T: Float>(
+    m: ArrayView2<'a, T>,
+    (cols, rows): (&'a [T], usize),
+    scratch: &mut [T],
+    l: usize,
+    bias: Option<&[T]>,
+    y: &mut [T],
+) {
+    let c = m.nrows();
+    gemm(
+        T::one(),
+        m,
+        matrix(cols, rows),
+        T::zero(),
+        matrix_mut(scratch, c),
+    );
+    batch_major(scratch, c, l, bias, y);
 }
 
 /// `x_b += col2im(Mᵀ · dy_b)` for every image (`dy` `[n, m, L]`, `x` `[n, C, H, W]` of the
@@ -142,15 +156,14 @@ pub(crate) fn correlate<T: Float>(
             let cols = &mut cols[..rows * width];
             im2col(x_g, g, cols, padded);
             if let Some(m2) = &m2 {
-                let y_cm = &mut a_cm[..c2 * width];
-                gemm(
-                    T::one(),
+                product_to_images(
                     m2.view(),
-                    matrix(cols, rows),
-                    T::zero(),
-                    matrix_mut(y_cm, c2),
+                    (cols, rows),
+                    &mut a_cm[..c2 * width],
+                    l,
+                    None,
+                    y_g,
                 );
-                batch_major(y_cm, c2, l, None, y_g);
             }
             let a_cm = &mut a_cm[..c * width];
             channel_major(a_g, c, l, a_cm);

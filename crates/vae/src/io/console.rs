@@ -30,7 +30,11 @@ pub fn say_line(line: fmt::Arguments<'_>) -> Result<()> {
     if STDOUT_FAILED.load(Ordering::Relaxed) {
         return Err(Error::OutputClosed);
     }
-    write_line(&mut io::stdout().lock(), line)
+    let written = write_line(&mut io::stdout().lock(), line);
+    if written.is_err() {
+        STDOUT_FAILED.store(true, Ordering::Relaxed);
+    }
+    written
 }
 
 /// Writes `line` to `out` (standard output, or a test's writer): a closed pipe is
@@ -38,13 +42,8 @@ pub fn say_line(line: fmt::Arguments<'_>) -> Result<()> {
 fn write_line(out: &mut impl Write, line: fmt::Arguments<'_>) -> Result<()> {
     match writeln!(out, "{line}").and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) => {
-            STDOUT_FAILED.store(true, Ordering::Relaxed);
-            match e.kind() {
-                ErrorKind::BrokenPipe => Err(Error::OutputClosed),
-                _ => Err(Error::io(Path::new("stdout"), e)),
-            }
-        }
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(Error::OutputClosed),
+        Err(e) => Err(Error::io(Path::new("stdout"), e)),
     }
 }
 
