@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{mnist_slice, refused, s, tiny_run, vae};
+use support::{mnist_slice, refused, s, tiny_run, vae, vae_in};
 use vae::data::idx::encode;
 use vae::data::idx_folder::TEST_LABELS;
 
@@ -285,16 +285,8 @@ fn a_resumed_runs_data_that_cannot_be_found_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     mnist_slice(&dir.path().join("small"), 200, 50);
     let run = |cwd: &std::path::Path, args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vae"))
-            .args(args)
-            .current_dir(cwd)
-            .env_remove(vae::io::faults::VARIABLE)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (code, _, err) = vae_in(cwd, args);
+        (Some(code), err)
     };
     let args = [
         "train", "--quiet", "--data", "small", "--out", "r", "--hidden", "8", "--epochs", "1",

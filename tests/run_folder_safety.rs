@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{mnist_slice, refused, s, tiny_run, vae, TINY};
+use support::{mnist_slice, refused, s, tiny_run, vae, vae_in, TINY};
 use vae::io::tensor_file::TensorFile;
 
 #[test]
@@ -296,17 +296,11 @@ fn force_never_deletes_files_that_only_share_a_runs_names() {
 fn without_out_a_second_run_takes_the_next_free_folder() {
     let dir = tempfile::tempdir().unwrap();
     let train = |extra: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vae"))
-            .args([
-                "train", "--quiet", "--epochs", "1", "--limit", "300", "--hidden", "16",
-            ])
-            .args(extra)
-            .current_dir(dir.path())
-            .env_remove(vae::io::faults::VARIABLE)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out.status.code(), err)
+        let mut args = vec!["train", "--quiet", "--epochs", "1", "--limit", "300"];
+        args.extend(["--hidden", "16"]);
+        args.extend(extra);
+        let (code, _, err) = vae_in(dir.path(), &args);
+        (Some(code), err)
     };
     let state = |run: &str| dir.path().join(run).join("state-epoch-0001.safetensors");
     assert_eq!(train(&[]).0, Some(0));

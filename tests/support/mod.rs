@@ -34,9 +34,14 @@ pub fn mnist_slice(dir: &Path, train: usize, test: usize) -> PathBuf {
 
 /// Runs `vae ARGS`; returns (exit code, stdout, stderr).
 pub fn vae(args: &[&str]) -> (i32, String, String) {
+    vae_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs `vae ARGS` in the folder `cwd`; returns (exit code, stdout, stderr).
+pub fn vae_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vae"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(cwd)
         .env_remove(vae::io::faults::VARIABLE)
         .output()
         .unwrap();
