@@ -147,9 +147,30 @@ fn a_foreign_f64_weights_file_can_be_evaluated_and_sampled() {
     let weights = dir.path().join("from_pytorch.safetensors");
     std::fs::write(
         &weights,
-        safetensors::serialize(tensors, &Some(metadata)).unwrap(),
+        safetensors::serialize(tensors, &Some(metadata.clone())).unwrap(),
     )
     .unwrap();
+
+    // The same file claiming our own format without our digests: relabelled, refused.
+    let mut ours = metadata.clone();
+    ours.insert("format".into(), "vae-checkpoint-v1".into());
+    let relabelled = dir.path().join("relabelled.safetensors");
+    let tensors_again: Vec<_> = parsed
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("encoder.") || name.starts_with("decoder."))
+        .collect();
+    std::fs::write(
+        &relabelled,
+        safetensors::serialize(tensors_again, &Some(ours)).unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = vae(&["eval", "--checkpoint", relabelled.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("relabelled.safetensors") && err.contains("digests were removed"),
+        "{err}"
+    );
 
     let (code, out, err) = vae(&[
         "eval",
@@ -163,6 +184,14 @@ fn a_foreign_f64_weights_file_can_be_evaluated_and_sampled() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("could not be verified"), "{err}");
+    let activation = &metadata["activation"];
+    let beta: f64 = metadata["beta"].parse().unwrap();
+    assert!(
+        err.contains(&format!(
+            "taken as its metadata states them: {activation} activation, β = {beta}, "
+        )),
+        "the settings read on trust are named: {err}"
+    );
     let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     for key in ["test_loss", "test_recon", "test_kl", "iw_nll"] {
         assert!(

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::data::dataset::Dataset;
-use crate::data::idx_folder::{is_idx_folder, load_test_set};
-use crate::data::source::{self, parse_image_size};
+use crate::data::source::{self, parse_image_size, Part};
 use crate::error::{Error, Result};
 use crate::io::console::note;
 use crate::io::tensor_file::Verification;
 use crate::model::checkpoint::{load_model, Checkpoint};
+use crate::model::config::ModelConfig;
 
 /// The bundled MNIST, relative to the project's root.
 pub(super) const DEFAULT_DATA: &str = "datasets/mnist";
@@ -106,63 +106,64 @@ impl DataArgs {
         model: &Checkpoint<f32>,
         checkpoint: &Path,
     ) -> Result<Dataset> {
-        let config = &model.model.config;
-        let input_dim = config.input_dim;
         let path = self.data_for(model, checkpoint)?;
-        // The test set of an IDX folder is read alone: the training files are not needed.
-        let (set, what) = if which != WhichSet::Train && path.is_dir() && is_idx_folder(&path) {
-            (load_test_set(&path)?, "test")
-        } else {
-            let loaded = source::load_data(&path, self.image_size)?;
-            match (which, loaded.test) {
-                (WhichSet::Auto | WhichSet::Test, Some(test)) => (test, "test"),
-                (WhichSet::Test, None) => {
-                    return Err(Error::config(
-                        "--set",
-                        format!(
-                            "{} has no test set (use --set train or auto)",
-                            path.display()
-                        ),
-                    ))
-                }
-                _ => (loaded.train, "training"),
-            }
-        };
+        let fits = |size| fits_model(&model.model.config, checkpoint, &path, size);
+        let (set, test) = source::load_part(&path, self.image_size, which.part(), &fits)?;
         if set.is_empty() {
+            let what = if test { "test" } else { "training" };
             return Err(Error::invalid(
                 &path,
                 format!("the {what} set holds no images"),
             ));
         }
-        if let Some([_, h, w]) = config.conv.as_ref().map(|c| c.image) {
-            if (set.rows, set.cols) != (h, w) {
-                return Err(Error::invalid(
-                    checkpoint,
-                    format!(
-                        "the conv model takes {h}×{w} images, those in {} are {}×{} (give \
-                         --image-size {h}x{w} to resize a folder's images)",
-                        path.display(),
-                        set.rows,
-                        set.cols
-                    ),
-                ));
-            }
+        fits((set.rows, set.cols))?;
+        Ok(set)
+    }
+}
+
+impl WhichSet {
+    fn part(self) -> Part {
+        match self {
+            WhichSet::Auto => Part::Auto,
+            WhichSet::Train => Part::Train,
+            WhichSet::Test => Part::Test,
         }
-        if set.pixels() != input_dim {
+    }
+}
+
+/// Whether images of `(height, width)` from `data` fit the model `config` of
+/// `checkpoint`: as many pixels for an MLP, the very height and width for a conv model.
+fn fits_model(
+    config: &ModelConfig,
+    checkpoint: &Path,
+    data: &Path,
+    (rows, cols): (usize, usize),
+) -> Result<()> {
+    if let Some([_, h, w]) = config.conv.as_ref().map(|c| c.image) {
+        if (rows, cols) != (h, w) {
             return Err(Error::invalid(
                 checkpoint,
                 format!(
-                    "the model takes {input_dim} pixels per image, the images in {} have {}×{} = \
-                        {}",
-                    path.display(),
-                    set.rows,
-                    set.cols,
-                    set.pixels()
+                    "the conv model takes {h}×{w} images, those in {} are {rows}×{cols} (give \
+                     --image-size {h}x{w} to resize a folder's images)",
+                    data.display(),
                 ),
             ));
         }
-        Ok(set)
     }
+    let input_dim = config.input_dim;
+    if rows * cols != input_dim {
+        return Err(Error::invalid(
+            checkpoint,
+            format!(
+                "the model takes {input_dim} pixels per image, the images in {} have \
+                 {rows}×{cols} = {}",
+                data.display(),
+                rows * cols
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A model and what its file says, with one stderr note when the file carries no
@@ -170,10 +171,16 @@ impl DataArgs {
 pub(super) fn load_checkpoint(path: &Path) -> Result<Checkpoint<f32>> {
     let checkpoint = load_model::<f32>(path)?;
     if checkpoint.verification == Verification::Unverified {
+        let config = &checkpoint.model.config;
+        let images = checkpoint
+            .image_size
+            .map_or("no image size".into(), |(h, w)| format!("{h}×{w} images"));
         note!(
-            "note: {} records no SHA-256 digests (made elsewhere?): its contents could not be \
-                verified",
-            path.display()
+            "note: {} records no SHA-256 digests (made elsewhere?): it could not be verified, \
+             and its settings are taken as its metadata states them: {} activation, β = {}, {images}",
+            path.display(),
+            config.activation,
+            checkpoint.beta
         );
     }
     Ok(checkpoint)

@@ -50,19 +50,11 @@ pub(super) struct Pixels {
     pub values: Intensities,
 }
 
-/// Decodes one image file as grey levels, resized to `size` (height, width) if given:
-/// its declared size checked first, an image drawn only in its alpha channel refused.
-pub(super) fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels> {
-    let cannot = |e: image::ImageError| Error::invalid(path, format!("cannot read the image: {e}"));
-    let open = || {
-        ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
-            .with_guessed_format()
-            .map_err(|e| Error::io(path, e))
-    };
-    // The size its header declares, before anything is decoded: a small file can claim
-    // 16000×16000 pixels (a gigabyte once decoded).
-    let (w, h) = open()?.into_dimensions().map_err(cannot)?;
+/// The (height, width) an image file's header declares, read without decoding it, and
+/// refused past [`MAX_IMAGE_PIXELS`]: a small file can claim 16000×16000 pixels (a
+/// gigabyte once decoded).
+pub(super) fn declared_size(path: &Path) -> Result<(usize, usize)> {
+    let (w, h) = open(path)?.into_dimensions().map_err(|e| cannot(path, e))?;
     if (w as u64) * (h as u64) > MAX_IMAGE_PIXELS {
         return Err(Error::invalid(
             path,
@@ -72,7 +64,25 @@ pub(super) fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels
             ),
         ));
     }
-    let image = open()?.decode().map_err(cannot)?;
+    Ok((h as usize, w as usize))
+}
+
+fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
+    ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))
+}
+
+fn cannot(path: &Path, e: image::ImageError) -> Error {
+    Error::invalid(path, format!("cannot read the image: {e}"))
+}
+
+/// Decodes one image file as grey levels, resized to `size` (height, width) if given:
+/// its declared size checked first, an image drawn only in its alpha channel refused.
+pub(super) fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels> {
+    declared_size(path)?;
+    let image = open(path)?.decode().map_err(|e| cannot(path, e))?;
     drawn_in_alpha(path, &image)?;
     let eight_bit = matches!(
         image.color(),
@@ -124,6 +134,20 @@ fn drawn_in_alpha(path: &Path, image: &image::DynamicImage) -> Result<()> {
     Ok(())
 }
 
+/// A PNG whose header claims `h × w` grey pixels, with four bytes of pixel data: it
+/// cannot be decoded, so an error that is not a decoding error was found before.
+#[cfg(test)]
+pub(super) fn claiming_png(path: &Path, (h, w): (u32, u32)) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(file, w, h);
+    encoder.set_color(png::ColorType::Grayscale);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_chunk(png::chunk::IDAT, &[0x78, 0x9c, 0x03, 0x00])
+        .unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,15 +172,7 @@ mod tests {
     fn a_declared_size_past_the_budget_is_refused_before_decoding() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bomb.png");
-        // A header claiming 20000×20000 pixels, and four bytes of pixel data.
-        let file = std::fs::File::create(&path).unwrap();
-        let mut encoder = png::Encoder::new(file, 20_000, 20_000);
-        encoder.set_color(png::ColorType::Grayscale);
-        let mut writer = encoder.write_header().unwrap();
-        writer
-            .write_chunk(png::chunk::IDAT, &[0x78, 0x9c, 0x03, 0x00])
-            .unwrap();
-        drop(writer);
+        claiming_png(&path, (20_000, 20_000));
         assert!(std::fs::metadata(&path).unwrap().len() < 100);
         let e = decode(&path, None).err().unwrap().to_string();
         assert!(e.contains("20000×20000 pixels: more than the 16M"), "{e}");

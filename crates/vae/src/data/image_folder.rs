@@ -12,15 +12,12 @@
 //! (an image drawn only in it is refused). Files of other kinds are skipped with a note
 //! that says how many and names one; a label folder whose name is not UTF-8 is refused.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::data::dataset::Dataset;
-use crate::data::image_decode::{decode, stacked, Pixels};
+use crate::data::image_set::{entries, load_set, Fit};
+use crate::data::source::Part;
 use crate::error::{Error, Result};
-use crate::io::console::note;
 
 /// The most labels (subfolders) a folder may have: labels are stored as bytes.
 pub const MAX_LABELS: usize = 256;
@@ -31,42 +28,82 @@ pub fn load_image_folder(
     dir: &Path,
     size: Option<(usize, usize)>,
 ) -> Result<(Dataset, Option<Dataset>)> {
-    let (train_dir, test_dir) = (dir.join("train"), dir.join("test"));
-    if train_dir.is_dir() && test_dir.is_dir() {
-        let mut names = label_folders(&train_dir)?;
-        names.extend(label_folders(&test_dir)?);
-        names.sort();
-        names.dedup();
-        let train = load_set(&train_dir, &names, size)?;
-        let test = load_set(&test_dir, &names, size)?;
-        if (test.rows, test.cols) != (train.rows, train.cols) {
-            return Err(Error::invalid(
-                &test_dir,
-                format!(
-                    "its images are {}×{}, the training images {}×{}; give --image-size HxW \
-                     to resize both sets to one size",
-                    test.rows, test.cols, train.rows, train.cols
-                ),
-            ));
-        }
-        return Ok((train, Some(test)));
-    }
-    if train_dir.is_dir() != test_dir.is_dir() {
-        let (has, lacks) = if train_dir.is_dir() {
-            ("train", "test")
-        } else {
-            ("test", "train")
-        };
+    let Some((train_dir, test_dir)) = two_sets(dir)? else {
+        let names = label_folders(dir)?;
+        return Ok((load_set(dir, &names, size, None)?, None));
+    };
+    let names = both_sets_labels(&train_dir, &test_dir)?;
+    let train = load_set(&train_dir, &names, size, None)?;
+    let test = load_set(&test_dir, &names, size, None)?;
+    if (test.rows, test.cols) != (train.rows, train.cols) {
         return Err(Error::invalid(
-            dir,
+            &test_dir,
             format!(
-                "has a {has}/ folder but no {lacks}/ beside it: give both, or put the label \
-                 folders (or the images) directly in it"
+                "its images are {}×{}, the training images {}×{}; give --image-size HxW \
+                 to resize both sets to one size",
+                test.rows, test.cols, train.rows, train.cols
             ),
         ));
     }
-    let names = label_folders(dir)?;
-    Ok((load_set(dir, &names, size)?, None))
+    Ok((train, Some(test)))
+}
+
+/// The one set of an image folder that `part` names, alone (the other is not read), with
+/// `fit` checked on its images' size before any is decoded, and whether it is the test
+/// set; `None` when the test set is asked of a folder that has none.
+pub fn load_image_folder_part(
+    dir: &Path,
+    size: Option<(usize, usize)>,
+    part: Part,
+    fit: Fit<'_>,
+) -> Result<Option<(Dataset, bool)>> {
+    let Some((train_dir, test_dir)) = two_sets(dir)? else {
+        if part == Part::Test {
+            return Ok(None);
+        }
+        let names = label_folders(dir)?;
+        return Ok(Some((load_set(dir, &names, size, Some(fit))?, false)));
+    };
+    // The labels are numbered over both sets' folders, as in training.
+    let names = both_sets_labels(&train_dir, &test_dir)?;
+    let (dir, test) = match part {
+        Part::Train => (train_dir, false),
+        Part::Auto | Part::Test => (test_dir, true),
+    };
+    Ok(Some((load_set(&dir, &names, size, Some(fit))?, test)))
+}
+
+/// `dir/train` and `dir/test` when it has both, `None` when it has neither, an error
+/// when it has one alone.
+fn two_sets(dir: &Path) -> Result<Option<(PathBuf, PathBuf)>> {
+    let (train_dir, test_dir) = (dir.join("train"), dir.join("test"));
+    match (train_dir.is_dir(), test_dir.is_dir()) {
+        (true, true) => Ok(Some((train_dir, test_dir))),
+        (false, false) => Ok(None),
+        (has_train, _) => {
+            let (has, lacks) = if has_train {
+                ("train", "test")
+            } else {
+                ("test", "train")
+            };
+            Err(Error::invalid(
+                dir,
+                format!(
+                    "has a {has}/ folder but no {lacks}/ beside it: give both, or put the \
+                     label folders (or the images) directly in it"
+                ),
+            ))
+        }
+    }
+}
+
+/// The label folders of both sets, one sorted list (a label only one set has included).
+fn both_sets_labels(train_dir: &Path, test_dir: &Path) -> Result<Vec<String>> {
+    let mut names = label_folders(train_dir)?;
+    names.extend(label_folders(test_dir)?);
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// The names of `dir`'s subfolders, sorted (hidden ones left out).
@@ -88,116 +125,12 @@ fn label_folders(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The entries of `dir`, sorted, without hidden ones.
-fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut paths = Vec::new();
-    for entry in read {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    Ok(paths)
-}
-
-fn is_image(path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
-    matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg"))
-}
-
-/// One set: the images of `dir` (labelled by the subfolders in `names` when it has any).
-fn load_set(dir: &Path, names: &[String], size: Option<(usize, usize)>) -> Result<Dataset> {
-    if names.len() > MAX_LABELS {
-        return Err(Error::invalid(
-            dir,
-            format!(
-                "{} label subfolders; at most {MAX_LABELS} are supported",
-                names.len()
-            ),
-        ));
-    }
-    let files = image_files(dir, names)?;
-    // Decoding is most of the time: one image per task, in the folder's order.
-    let decoded: Vec<Pixels> = files
-        .par_iter()
-        .map(|(path, _)| decode(path, size))
-        .collect::<Result<_>>()?;
-    let (rows, cols) = decoded[0].size;
-    if let Some(i) = decoded.iter().position(|d| d.size != (rows, cols)) {
-        let (r, c) = decoded[i].size;
-        return Err(Error::invalid(
-            dir,
-            format!(
-                "images of different sizes: {} is {rows}×{cols} but {} is {r}×{c}; \
-                 give --image-size HxW to resize them all",
-                files[0].0.display(),
-                files[i].0.display()
-            ),
-        ));
-    }
-    let labels = (!names.is_empty()).then(|| files.iter().map(|(_, l)| l.unwrap_or(0)).collect());
-    let mut set = Dataset::new(stacked(&decoded), labels, rows, cols);
-    set.label_names = names.to_vec();
-    Ok(set)
-}
-
-/// The images of a set's folder, in order, each with its label: those of each label's
-/// subfolder when there are `names`, else those of the folder itself. Other files are
-/// skipped with a note; an image beside label subfolders, or no image, is an error.
-fn image_files(dir: &Path, names: &[String]) -> Result<Vec<(PathBuf, Option<u8>)>> {
-    let mut files: Vec<(PathBuf, Option<u8>)> = Vec::new();
-    let mut skipped = Vec::new();
-    let own = entries(dir)?;
-    let own_images: Vec<&PathBuf> = own.iter().filter(|p| p.is_file() && is_image(p)).collect();
-    if names.is_empty() {
-        files.extend(own_images.into_iter().map(|p| (p.clone(), None)));
-    } else {
-        if let Some(stray) = own_images.first() {
-            return Err(Error::invalid(
-                stray,
-                "this folder has label subfolders, but this image is beside them: move it \
-                 into one",
-            ));
-        }
-        for (label, name) in names.iter().enumerate() {
-            let sub = dir.join(name);
-            if !sub.is_dir() {
-                continue; // a label only the other set (train or test) has
-            }
-            for path in entries(&sub)? {
-                if path.is_file() && is_image(&path) {
-                    files.push((path, Some(label as u8)));
-                } else {
-                    skipped.push(path);
-                }
-            }
-        }
-    }
-    skipped.extend(own.iter().filter(|p| p.is_file() && !is_image(p)).cloned());
-    if let Some(first) = skipped.first() {
-        note!(
-            "note: {}: skipped {} files that are not PNG or JPEG images (e.g. {})",
-            dir.display(),
-            skipped.len(),
-            first.display()
-        );
-    }
-    if files.is_empty() {
-        return Err(Error::invalid(dir, "holds no PNG or JPEG images"));
-    }
-    Ok(files)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::dataset::Intensities;
     use image::{GrayImage, ImageBuffer, Luma, RgbImage};
+    use std::fs;
 
     fn gray(path: &Path, (h, w): (u32, u32), value: u8) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -13,6 +13,7 @@ pub mod idx;
 pub mod idx_folder;
 mod image_decode;
 pub mod image_folder;
+mod image_set;
 pub mod npy;
 pub mod source;
 pub mod split;

@@ -8,8 +8,9 @@
 use std::path::Path;
 
 use crate::data::dataset::{check_same_size, Dataset};
-use crate::data::idx_folder::{is_idx_folder, load_folder};
-use crate::data::image_folder::load_image_folder;
+use crate::data::idx_folder::{is_idx_folder, load_folder, load_test_set};
+use crate::data::image_folder::{load_image_folder, load_image_folder_part};
+use crate::data::image_set::Fit;
 use crate::data::npy::load_npy;
 use crate::error::{Error, Result};
 
@@ -27,18 +28,7 @@ pub struct Loaded {
 pub fn load_data(path: &Path, image_size: Option<(usize, usize)>) -> Result<Loaded> {
     let loaded = if path.is_dir() && is_idx_folder(path) {
         let (train, test) = load_folder(path)?;
-        if let Some((h, w)) = image_size.filter(|&s| s != (train.rows, train.cols)) {
-            return Err(Error::config(
-                "--image-size",
-                format!(
-                    "{h}x{w}, but the IDX files in {} hold {}×{} images (IDX images are not \
-                        resized)",
-                    path.display(),
-                    train.rows,
-                    train.cols
-                ),
-            ));
-        }
+        idx_size_is(path, image_size, &train)?;
         Loaded {
             train,
             test: Some(test),
@@ -69,6 +59,70 @@ pub fn load_data(path: &Path, image_size: Option<(usize, usize)>) -> Result<Load
         check_same_size(path, &loaded.train, test)?;
     }
     Ok(loaded)
+}
+
+/// An IDX folder's images are not resized: `--image-size`, if given, must be theirs.
+fn idx_size_is(path: &Path, image_size: Option<(usize, usize)>, set: &Dataset) -> Result<()> {
+    match image_size.filter(|&s| s != (set.rows, set.cols)) {
+        Some((h, w)) => Err(Error::config(
+            "--image-size",
+            format!(
+                "{h}x{w}, but the IDX files in {} hold {}×{} images (IDX images are not \
+                 resized)",
+                path.display(),
+                set.rows,
+                set.cols
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Which set of a source a command reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The test set, or all the images of a source without one.
+    Auto,
+    /// The training set (all the images of a source without a test set).
+    Train,
+    /// The test set (an error for a source without one).
+    Test,
+}
+
+/// The one set of `path` that `part` names, and whether it is the test set, reading
+/// nothing else: an IDX folder's test files alone, an image folder's `test/` (or
+/// `train/`) alone, with `fit` checked on the images' size before any is decoded.
+/// (`fit` is the caller's to check again on what comes back: an IDX or `.npy` file is
+/// read whole, within its size budget, before its shape is known.)
+pub fn load_part(
+    path: &Path,
+    image_size: Option<(usize, usize)>,
+    part: Part,
+    fit: Fit<'_>,
+) -> Result<(Dataset, bool)> {
+    let no_test = || {
+        Error::config(
+            "--set",
+            format!(
+                "test, but {} has no test set (use --set train or auto)",
+                path.display()
+            ),
+        )
+    };
+    if path.is_dir() && !is_idx_folder(path) {
+        return load_image_folder_part(path, image_size, part, fit)?.ok_or_else(no_test);
+    }
+    if part != Part::Train && path.is_dir() {
+        let test = load_test_set(path)?;
+        idx_size_is(path, image_size, &test)?;
+        return Ok((test, true));
+    }
+    let loaded = load_data(path, image_size)?;
+    match (part, loaded.test) {
+        (Part::Auto | Part::Test, Some(test)) => Ok((test, true)),
+        (Part::Test, None) => Err(no_test()),
+        _ => Ok((loaded.train, false)),
+    }
 }
 
 /// Parses `HxW` (e.g. `28x28`; `×` and `X` work too) into (height, width).

@@ -102,6 +102,22 @@ pub fn save_model<T: Float>(
 /// Reads a weights file (or a training state's weights), verified as the module says.
 pub fn load_model<T: Float>(path: &Path) -> Result<Checkpoint<T>> {
     let (mut file, verification) = TensorFile::<T>::read(path)?;
+    let ours = file
+        .metadata
+        .get("format")
+        .filter(|f| [FORMAT, STATE_FORMAT].contains(&f.as_str()));
+    if let (Some(format), Verification::Unverified) = (ours, verification) {
+        // Our writer always records the digests: someone took them out, and what the
+        // metadata says (activation, β, image size) may have been changed with them.
+        return Err(Error::invalid(
+            path,
+            format!(
+                "its metadata says this program wrote it ('format' {format}), but its SHA-256 \
+                 digests were removed: its settings cannot be trusted. Use the file as the run \
+                 wrote it (a file made elsewhere does not claim our 'format')"
+            ),
+        ));
+    }
     if file.metadata.get("format").map(String::as_str) == Some(STATE_FORMAT) {
         file.tensors
             .retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
