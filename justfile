@@ -79,7 +79,8 @@ gradcheck CASES="2000":
 
 # Damaged IDX files and checkpoints by the thousand, then the crash test (SIGKILL anywhere, then --resume).
 fuzz CASES="20000":
-    PROPTEST_CASES={{CASES}} cargo test --release -p vae --test fuzz_inputs
+    PROPTEST_CASES={{CASES}} cargo test --release -p vae --test fuzz_inputs --test fuzz_folders
+    PROPTEST_CASES=$(( {{CASES}} / 100 )) cargo test --release --test fuzz_cli
     cargo test --release --test crash -- --nocapture
 
 # Benchmarks: matmul kernel (ours vs matrixmultiply 1 thread, then matrixmultiply's own threading), train step, Adam; the kernel report and its roofline (target/roofline.svg).

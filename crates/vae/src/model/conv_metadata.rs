@@ -39,6 +39,9 @@ pub fn conv_metadata(conv: Option<&ConvShape>) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The most values (channels × pixels) an image of a conv model may have.
+pub const MAX_IMAGE_VALUES: usize = 1 << 24;
+
 /// The conv geometry a file's metadata describes, `None` for an MLP; every problem names
 /// the file, the key and its value.
 pub fn parse_conv(path: &Path, metadata: &BTreeMap<String, String>) -> Result<Option<ConvShape>> {
@@ -77,6 +80,17 @@ pub fn parse_conv(path: &Path, metadata: &BTreeMap<String, String>) -> Result<Op
         .collect::<Option<_>>()
         .filter(|d: &Vec<usize>| d.len() == 3)
         .ok_or_else(|| bad("image", image_text, "expected CxHxW, e.g. 1x28x28"))?;
+    let values = image.iter().try_fold(1usize, |p, &d| p.checked_mul(d));
+    if values.is_none_or(|v| v > MAX_IMAGE_VALUES) {
+        return Err(bad(
+            "image",
+            image_text,
+            &format!(
+                "more than the {}M values an image may have",
+                MAX_IMAGE_VALUES >> 20
+            ),
+        ));
+    }
     let channels_text = text("channels")?;
     let channels: Vec<usize> = serde_json::from_str(channels_text)
         .ok()
