@@ -84,17 +84,23 @@ fn bad_settings_name_the_flag() {
     );
     let (code, _, err) = vae(&["train", "--epochs", "ten"]);
     assert_eq!(code, 2, "clap rejects a malformed number");
-    assert!(err.contains("--epochs"), "{err}");
+    assert!(
+        err.contains("--epochs") && err.contains("expected a whole number"),
+        "{err}"
+    );
     // Negative numbers reach the flag's own check, which names it.
     for (args, needle) in [
-        (&["train", "--epochs", "-1"][..], "'-1' for '--epochs"),
+        (
+            &["train", "--epochs", "-1"][..],
+            "'-1' for '--epochs <EPOCHS>': must be 0 or more",
+        ),
         (
             &["train", "--lr", "-0.1", "--out", "target/cli-test-run"],
             "--lr: must be a positive",
         ),
         (
             &["sample", "--n", "-3", "--checkpoint", "x"],
-            "'-3' for '--n",
+            "'-3' for '--n <N>': must be 0 or more",
         ),
         (
             &["eval", "--iw-samples", "-5", "--checkpoint", "x"],

@@ -14,6 +14,20 @@ pub(super) const MAX_PICTURE_IMAGES: usize = 4096;
 /// The most pixels of images one picture is drawn from (64M: 256 MB of decoded `f32`).
 pub(super) const MAX_PICTURE_PIXELS: usize = 1 << 26;
 
+/// A whole number flag's text as a `T` (`usize`, `u64`), with a message that says what
+/// is wrong with it: a negative number, one past `T`'s range, or not a number. (The
+/// parser's own said "invalid digit found in string" for `--latent -5`.)
+pub(super) fn whole<T: std::str::FromStr>(text: &str) -> std::result::Result<T, String> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    text.trim().parse().map_err(|_| match text.trim() {
+        t if t.strip_prefix('-').is_some_and(digits) => {
+            "must be 0 or more (a count or a size)".to_string()
+        }
+        t if digits(t) => format!("too large: at most {}", u64::MAX),
+        _ => "expected a whole number, e.g. 20".to_string(),
+    })
+}
+
 /// `value` if it lies in `range`, else an error naming `flag` and the range.
 pub(super) fn within(flag: &str, value: usize, range: RangeInclusive<usize>) -> Result<usize> {
     if range.contains(&value) {
@@ -45,6 +59,23 @@ pub(super) fn picture(flag: &str, images: usize, pixels: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_say_what_is_wrong() {
+        assert_eq!(whole::<usize>("20"), Ok(20));
+        assert_eq!(
+            whole::<usize>("-5").unwrap_err(),
+            "must be 0 or more (a count or a size)"
+        );
+        assert_eq!(
+            whole::<u64>("18446744073709551616").unwrap_err(),
+            "too large: at most 18446744073709551615"
+        );
+        assert_eq!(
+            whole::<usize>("2.5").unwrap_err(),
+            "expected a whole number, e.g. 20"
+        );
+    }
 
     #[test]
     fn ranges_and_budgets_name_the_flag_and_the_limit() {

@@ -1,5 +1,6 @@
 //! The flags every subcommand that reads data shares, and what they read.
 
+use super::counts;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -31,10 +32,10 @@ pub(super) struct DataArgs {
     pub image_size: Option<(usize, usize)>,
     /// Worker threads for the matrix kernel and elementwise ops (default: all cores;
     /// more than the cores are never faster, and are capped to them).
-    #[arg(long, value_name = "N")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N")]
     pub threads: Option<usize>,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = crate::train::settings::Settings::default().seed)]
+    #[arg(value_parser = counts::whole::<u64>, long, default_value_t = crate::train::settings::Settings::default().seed)]
     pub seed: u64,
 }
 

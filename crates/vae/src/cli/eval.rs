@@ -1,6 +1,7 @@
 //! `vae eval`: the ELBO and its terms on a set of images, the active units, and the
 //! importance-weighted estimate of the log-likelihood.
 
+use super::counts;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -26,10 +27,10 @@ pub(super) struct EvalArgs {
     checkpoint: PathBuf,
     /// Also estimate the log-likelihood with K importance samples per image (5000 is
     /// standard; at most 1,000,000).
-    #[arg(long, value_name = "K")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "K")]
     iw_samples: Option<usize>,
     /// Use only the first N test images for the importance-weighted bound.
-    #[arg(long, value_name = "N")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N")]
     iw_images: Option<usize>,
     /// Binarize the test images (as for models trained with --binarize): each pixel is
     /// drawn once as 0 or 1 with its intensity as probability, from --seed, and every

@@ -1,5 +1,6 @@
 //! `vae interpolate`: images decoded along the path between two images' codes.
 
+use super::counts;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -34,10 +35,10 @@ pub(super) struct InterpolateArgs {
     )]
     pair: Option<Vec<usize>>,
     /// N random pairs instead (drawn from --seed), one row each.
-    #[arg(long, value_name = "N")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N")]
     random: Option<usize>,
     /// Images decoded between the two ends.
-    #[arg(long, default_value_t = 8)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = 8)]
     steps: usize,
     /// Follow the great circle between the codes (slerp) instead of the straight line.
     #[arg(long)]

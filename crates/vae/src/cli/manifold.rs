@@ -1,5 +1,6 @@
 //! `vae manifold`: a grid of images decoded across the latent space.
 
+use super::counts;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -18,7 +19,7 @@ pub(super) struct ManifoldArgs {
     #[command(flatten)]
     pub input: ModelAndData,
     /// Images per side of the grid.
-    #[arg(long, value_name = "G", default_value_t = 20)]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "G", default_value_t = 20)]
     grid: usize,
     /// PNG file to write.
     #[arg(long, value_name = "FILE", default_value = "manifold.png")]

@@ -1,5 +1,6 @@
 //! `vae sample`: new images decoded from codes drawn from the prior.
 
+use super::counts;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -22,14 +23,14 @@ pub(super) struct SampleArgs {
     #[arg(long, value_name = "FILE", default_value = "samples.png")]
     out: PathBuf,
     /// Images to generate (in rows of 8).
-    #[arg(long, default_value_t = 64)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = 64)]
     n: usize,
     /// Scale of the prior's spread: z ~ N(0, T²·I). Below 1, cleaner and less varied
     /// images; 1 samples the model as trained.
     #[arg(long, value_name = "T", default_value_t = 1.0)]
     temperature: f64,
     /// Seed of z.
-    #[arg(long, default_value_t = 1)]
+    #[arg(value_parser = counts::whole::<u64>, long, default_value_t = 1)]
     seed: u64,
     /// Image HEIGHTxWIDTH (default: what the checkpoint says, or a square).
     #[arg(long, value_name = "HxW", value_parser = parse_image_size)]

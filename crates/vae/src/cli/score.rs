@@ -1,5 +1,6 @@
 //! `vae score`: how unlikely each image is under the model: outlier detection.
 
+use super::counts;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -25,10 +26,10 @@ pub(super) struct ScoreArgs {
     #[arg(long, value_name = "FILE", default_value = "scores.csv")]
     out: PathBuf,
     /// Importance samples per image: 1 (the ELBO) or more (a tighter, less noisy bound).
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "K", default_value_t = 1)]
     iw_samples: usize,
     /// Also draw the N least likely images.
-    #[arg(long, value_name = "N")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N")]
     top: Option<usize>,
     /// Where --top draws them.
     #[arg(long, value_name = "FILE", default_value = "least_likely.png")]

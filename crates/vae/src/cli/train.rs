@@ -1,5 +1,6 @@
 //! `vae train`: its flags, and the call into [`crate::run::lifecycle`].
 
+use super::counts;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -36,13 +37,13 @@ pub(super) struct TrainArgs {
     #[arg(long)]
     force: bool,
     /// Training states to keep in the run folder, newest first (one per epoch).
-    #[arg(long, value_name = "N", default_value_t = KEEP_CHECKPOINTS)]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N", default_value_t = KEEP_CHECKPOINTS)]
     keep_checkpoints: usize,
     /// Epochs to train (in all, counting those of a resumed run).
-    #[arg(long, default_value_t = Settings::default().epochs)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().epochs)]
     epochs: usize,
     /// Images per training step.
-    #[arg(long, default_value_t = Settings::default().batch_size)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().batch_size)]
     batch_size: usize,
     /// Adam learning rate.
     #[arg(long, default_value_t = Settings::default().lr)]
@@ -60,16 +61,16 @@ pub(super) struct TrainArgs {
     #[arg(long, value_delimiter = ',', default_values_t = Settings::default().channels)]
     channels: Vec<usize>,
     /// --arch conv: the side of every conv layer's square kernel.
-    #[arg(long, default_value_t = Settings::default().kernel)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().kernel)]
     kernel: usize,
     /// --arch conv: every conv layer's stride.
-    #[arg(long, default_value_t = Settings::default().stride)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().stride)]
     stride: usize,
     /// --arch conv: every conv layer's zero padding.
-    #[arg(long, default_value_t = Settings::default().padding)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().padding)]
     padding: usize,
     /// Size of the latent code z.
-    #[arg(long, default_value_t = Settings::default().latent)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().latent)]
     latent: usize,
     /// Hidden activation: relu, tanh, sigmoid, softplus or leaky_relu.
     #[arg(long, default_value_t = Settings::default().activation)]
@@ -78,7 +79,7 @@ pub(super) struct TrainArgs {
     #[arg(long, default_value_t = Settings::default().beta)]
     beta: f64,
     /// Epochs over which β ramps up linearly from 0 (KL warm-up); 0 disables.
-    #[arg(long, default_value_t = Settings::default().kl_warmup)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().kl_warmup)]
     kl_warmup: usize,
     /// Dynamically binarize pixels (a fresh Bernoulli draw per batch) instead of [0, 1].
     #[arg(long)]
@@ -88,7 +89,7 @@ pub(super) struct TrainArgs {
     #[arg(long, default_value_t = Settings::default().lr_schedule, value_name = "SCHEDULE")]
     lr_schedule: String,
     /// Epochs of linear learning-rate warm-up in front of the schedule.
-    #[arg(long, default_value_t = Settings::default().lr_warmup, value_name = "EPOCHS")]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().lr_warmup, value_name = "EPOCHS")]
     lr_warmup: usize,
     /// Clip the gradients' global L2 norm to this value before each update.
     #[arg(long, value_name = "MAX_NORM")]
@@ -101,7 +102,7 @@ pub(super) struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Settings::default().objective)]
     objective: Objective,
     /// Importance samples per image for --objective iwae.
-    #[arg(long, default_value_t = Settings::default().k)]
+    #[arg(value_parser = counts::whole::<usize>, long, default_value_t = Settings::default().k)]
     k: usize,
     /// Initial weights: pytorch (uniform ±1/√fan_in, biases too) or glorot (uniform
     /// ±√(6/(fan_in+fan_out)), zero biases; the IWAE paper's).
@@ -115,7 +116,7 @@ pub(super) struct TrainArgs {
     #[arg(long)]
     quiet: bool,
     /// Train on the first N images of the training set only (before --valid-fraction).
-    #[arg(long, value_name = "N")]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N")]
     limit: Option<usize>,
     /// Hold out this fraction of the training images (drawn from --seed) and report the
     /// loss on them after every epoch, beside the test loss (or instead of it, for data
@@ -125,7 +126,7 @@ pub(super) struct TrainArgs {
     /// Write samples_epochNNNN.png and reconstructions_epochNNNN.png (from one fixed
     /// noise, so epochs compare), the interpolation strip and the latent map every N
     /// epochs and after the last; 0 draws them after the last epoch only.
-    #[arg(long, value_name = "N", default_value_t = Settings::default().pictures_every)]
+    #[arg(value_parser = counts::whole::<usize>, long, value_name = "N", default_value_t = Settings::default().pictures_every)]
     pictures_every: usize,
     #[command(flatten)]
     pub common: DataArgs,

@@ -100,7 +100,11 @@ fn culprit(config: &ModelConfig, batch: usize) -> &'static str {
         ("--latent", with(&|c| c.latent = c.latent.min(20))),
         (
             "--hidden",
-            with(&|c| c.hidden.iter_mut().for_each(|h| *h = (*h).min(400))),
+            with(&|c| {
+                // Too many layers as well as too wide ones.
+                c.hidden.truncate(1);
+                c.hidden.iter_mut().for_each(|h| *h = (*h).min(400));
+            }),
         ),
     ];
     if config.conv.is_some() {
@@ -172,6 +176,14 @@ mod tests {
             (config(usize::MAX, 20), 128, "--hidden"),
             (config(400, 1 << 40), 128, "--latent"),
             (config(400, 20), usize::MAX, "--batch-size"),
+            (
+                ModelConfig {
+                    hidden: vec![400; 20_000],
+                    ..config(400, 20)
+                },
+                128,
+                "--hidden",
+            ),
         ] {
             let err = check_training_memory(&config, batch)
                 .unwrap_err()
