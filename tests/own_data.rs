@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use image::{GrayImage, Luma};
 use ndarray::{Array2, Array3};
 use ndarray_npy::write_npy;
-use support::{refused, s, vae, TINY};
+use support::{mnist_slice, refused, s, tiny_run, vae, TINY};
 use vae::model::checkpoint::load_model;
 use vae::train::metrics::EpochMetrics;
 
@@ -264,4 +264,78 @@ fn bad_own_data_is_refused_by_name() {
             "6×10 = 60",
         ],
     );
+}
+
+/// A PNG of a few dozen bytes whose header claims `w × h` grey pixels (its data cannot be
+/// decoded): what the program must refuse from the header.
+fn claiming_png(path: &std::path::Path, w: u32, h: u32) {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let len = (data.len() as u32).to_be_bytes();
+        [&len[..], kind, data, &crc.sum().to_be_bytes()].concat()
+    };
+    let ihdr = [&w.to_be_bytes()[..], &h.to_be_bytes(), &[8, 0, 0, 0, 0]].concat();
+    let bytes = [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &chunk(b"IHDR", &ihdr),
+        &chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00]),
+        &chunk(b"IEND", &[]),
+    ]
+    .concat();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// An image folder is checked from its files' headers before one image is decoded: the
+/// model's size (also under `--image-size`), and the set's pixels in all; and a tool
+/// reads only the set it needs (a broken training image costs `eval` nothing).
+#[test]
+fn image_folders_are_checked_from_their_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_slice(&dir.path().join("data"), 200, 100);
+    let run = tiny_run(dir.path(), &data);
+    let c = run.join("checkpoint.safetensors");
+    let bombs = dir.path().join("bombs");
+    for i in 0..17 {
+        claiming_png(&bombs.join(format!("{i}.png")), 4096, 4096);
+    }
+    refused(
+        &["eval", "--checkpoint", s(&c), "--data", s(&bombs)],
+        &["takes 784 pixels per image", "have 4096×4096 = 16777216"],
+    );
+    refused(
+        &[
+            "train",
+            "--data",
+            s(&bombs),
+            "--out",
+            s(&dir.path().join("r")),
+        ],
+        &[
+            "17 images of 4096×4096",
+            "more than the 256M a set may hold",
+        ],
+    );
+    let small = dir.path().join("small");
+    claiming_png(&small.join("train/0/broken.png"), 28, 28);
+    let digit = image::GrayImage::from_fn(28, 28, |x, y| image::Luma([(x * y) as u8]));
+    std::fs::create_dir_all(small.join("test/0")).unwrap();
+    digit.save(small.join("test/0/a.png")).unwrap();
+    refused(
+        &[
+            "eval",
+            "--checkpoint",
+            s(&c),
+            "--data",
+            s(&small),
+            "--image-size",
+            "4096x4096",
+        ],
+        &["takes 784 pixels per image", "4096×4096"],
+    );
+    let (code, out, err) = vae(&["eval", "--checkpoint", s(&c), "--data", s(&small), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"test_images\":1"), "{out}");
 }
