@@ -281,14 +281,17 @@ fn main() {
             std::process::exit(2);
         }
     }
+    let caches = tensor::speed::gemm::caches::Caches::of_this_cpu();
     if opts.json {
         say!(
             "{}",
-            serde_json::json!({"peak_gflops_256": p256, "peak_gflops_512": p512, "bandwidth_gbs": bandwidth, "threads": opts.threads})
+            serde_json::json!({"peak_gflops_256": p256, "peak_gflops_512": p512, "bandwidth_gbs": bandwidth, "threads": opts.threads,
+                "l1d_bytes": caches.l1d, "l2_bytes": caches.l2, "l3_bytes": caches.l3})
         );
     } else {
         say!("FMA peak on {} threads: {p256:.0} GFLOP/s with 256-bit vectors, {p512:.0} with 512-bit; percentages are of {peak:.0}.", opts.threads);
         say!("Memory bandwidth (a parallel copy of 64 MiB): {bandwidth:.0} GB/s.");
+        say!("Caches (CPUID): {}.", caches.describe());
         say!(
             "Medians of {} interleaved rounds, GFLOP/s (% of peak):\n",
             opts.rounds

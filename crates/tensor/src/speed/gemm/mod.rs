@@ -92,6 +92,7 @@
 //! supports, and the driver hands it operands and a tile of `C` whose bounds it has
 //! checked, each tile to one thread.
 
+pub mod caches;
 mod cost;
 mod element;
 pub mod matrixmultiply;
