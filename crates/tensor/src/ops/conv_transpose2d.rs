@@ -258,6 +258,25 @@ mod tests {
         x.conv_transpose2d(w, b, [2, 2], [1, 1], [2, 2], [1, 1]);
     }
 
+    /// The weight's input channels and the bias's length are each checked alone: either
+    /// mismatch panics naming the op (x has 2 channels).
+    #[test]
+    fn each_mismatched_shape_panics_naming_the_op() {
+        for (w_shape, bias_len) in [([1, 3, 2, 2], 3), ([2, 3, 2, 2], 2)] {
+            let message = panic_message(|| {
+                let tape = Tape::<f64>::new();
+                let x = tape.constant(&Array4::zeros((1, 2, 4, 4)).into_dyn());
+                let w = tape.constant(&ndarray::ArrayD::zeros(w_shape.to_vec()));
+                let b = tape.constant(&ndarray::ArrayD::zeros(vec![bias_len]));
+                x.conv_transpose2d(w, b, [1, 1], [0, 0], [0, 0], [1, 1]);
+            });
+            assert!(
+                message.starts_with("conv_transpose2d: shapes do not fit"),
+                "{w_shape:?} {bias_len}: {message}"
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(config())]
         #[test]

@@ -118,3 +118,15 @@ pub fn seeded(shape: &[usize], seed: u64) -> Tensor<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     Tensor::from_shape_fn(IxDyn(shape), |_| rng.gen_range(-1.0..1.0))
 }
+
+/// The message `f` panics with (a shape check's, say), or a failed test if it does not
+/// panic: `assert!(panic_message(|| { x.conv2d(…); }).starts_with("conv2d: "))`.
+pub fn panic_message(f: impl FnOnce()) -> String {
+    let panic =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
