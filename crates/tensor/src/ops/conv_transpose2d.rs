@@ -90,17 +90,19 @@ impl Transposed {
         }
         let axis = |a: usize, len: usize, k: usize| {
             let fits = output_padding[a] < stride[a].max(dilation[a]) && len > 0 && k > 0;
-            let full = (len - 1) * stride[a] + dilation[a] * (k - 1) + output_padding[a] + 1;
-            full.checked_sub(2 * padding[a])
-                .filter(|&n| fits && n > 0)
+            // (Only computed when it fits: an empty input or kernel would underflow.)
+            let full = || (len - 1) * stride[a] + dilation[a] * (k - 1) + output_padding[a] + 1;
+            fits.then(full)
+                .and_then(|full| full.checked_sub(2 * padding[a]))
+                .filter(|&n| n > 0)
                 .unwrap_or_else(|| bad())
         };
         let size = [axis(0, h, kh), axis(1, wd, kw)];
-        // The convolution reading `size` gives at least `[h, wd]` positions; with an output
-        // padding past the stride (allowed below the dilation) it gives more, and this op
-        // is the adjoint of that convolution cropped to its first `[h, wd]`.
+        // The convolution reading `size` gives `h + ⌊output_padding / stride⌋ ≥ h`
+        // positions (and `wd` alike): with an output padding past the stride (allowed
+        // below the dilation) more than `h`, and this op is the adjoint of that
+        // convolution cropped to its first `[h, wd]`. (`None`: a stride of 0.)
         let g = Window::new(c_out, size, [kh, kw], stride, padding, dilation)
-            .filter(|g| g.out[0] >= h && g.out[1] >= wd)
             .map(|g| Window { out: [h, wd], ..g })
             .unwrap_or_else(|| bad());
         Transposed { batch, c_in, g }
@@ -273,6 +275,33 @@ mod tests {
             assert!(
                 message.starts_with("conv_transpose2d: shapes do not fit"),
                 "{w_shape:?} {bias_len}: {message}"
+            );
+        }
+    }
+
+    /// Geometries with no output: an empty input, an empty kernel, a padding that eats
+    /// the whole output, a stride of 0. Each panics naming the op (not an overflow).
+    #[test]
+    fn degenerate_geometries_panic_naming_the_op() {
+        // (x, weight, stride, padding, dilation)
+        type Case = ([usize; 4], [usize; 4], [usize; 2], [usize; 2], [usize; 2]);
+        let cases: [Case; 4] = [
+            ([1, 1, 0, 3], [1, 1, 2, 2], [1, 1], [0, 0], [1, 1]),
+            ([1, 1, 3, 3], [1, 1, 0, 2], [1, 1], [0, 0], [1, 1]),
+            ([1, 1, 1, 1], [1, 1, 2, 2], [1, 1], [1, 1], [1, 1]),
+            ([1, 1, 3, 3], [1, 1, 2, 2], [0, 1], [0, 0], [2, 2]),
+        ];
+        for (x_shape, w_shape, stride, padding, dilation) in cases {
+            let message = panic_message(|| {
+                let tape = Tape::<f64>::new();
+                let x = tape.constant(&ndarray::ArrayD::zeros(x_shape.to_vec()));
+                let w = tape.constant(&ndarray::ArrayD::zeros(w_shape.to_vec()));
+                let b = tape.constant(&array![0.0].into_dyn());
+                x.conv_transpose2d(w, b, stride, padding, [0, 0], dilation);
+            });
+            assert!(
+                message.starts_with("conv_transpose2d: shapes do not fit"),
+                "{x_shape:?} {w_shape:?} {stride:?} {padding:?}: {message}"
             );
         }
     }
