@@ -102,6 +102,12 @@ mutants SHARD="0/1":
     command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
     cargo mutants --workspace -f 'crates/tensor/src/ops/**' -f 'crates/tensor/src/speed/parallel.rs' -f 'crates/tensor/src/speed/side_by_side.rs' -f 'crates/optim/src/**' --shard {{SHARD}} --output target/mutants-{{replace(SHARD, "/", "-of-")}}
 
+# Mutation testing of the conv files alone, in shards (`just mutants-conv 0/4` … `3/4`), each mutant
+# tested with the tensor crate's unit, golden, composition and tape tests and its lessons.
+mutants-conv SHARD="0/1":
+    command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
+    cargo mutants --workspace --shard {{SHARD}} -f crates/tensor/src/ops/conv2d.rs -f crates/tensor/src/ops/conv_transpose2d.rs -f crates/tensor/src/ops/im2col.rs -f crates/tensor/src/ops/lowered.rs -f crates/tensor/src/speed/side_by_side.rs --cargo-test-arg=--lib --cargo-test-arg=--test=conv_golden --cargo-test-arg=--test=gradcheck_compositions --cargo-test-arg=--test=tape --cargo-test-arg=--examples --output target/mutants-conv-{{replace(SHARD, "/", "-of-")}}
+
 # Format the code.
 fmt:
     cargo fmt --all
