@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use image::imageops::FilterType;
-use image::{ColorType, ImageReader};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageReader};
 
 use crate::data::dataset::Intensities;
 use crate::error::{Error, Result};
@@ -54,7 +54,13 @@ pub(super) struct Pixels {
 /// refused past [`MAX_IMAGE_PIXELS`]: a small file can claim 16000×16000 pixels (a
 /// gigabyte once decoded).
 pub(super) fn declared_size(path: &Path) -> Result<(usize, usize)> {
-    let (w, h) = open(path)?.into_dimensions().map_err(|e| cannot(path, e))?;
+    Ok(checked_decoder(path)?.1)
+}
+
+/// The file's decoder, once its declared size is checked, and that size.
+fn checked_decoder(path: &Path) -> Result<(impl ImageDecoder, (usize, usize))> {
+    let decoder = open(path)?.into_decoder().map_err(|e| cannot(path, e))?;
+    let (w, h) = decoder.dimensions();
     if (w as u64) * (h as u64) > MAX_IMAGE_PIXELS {
         return Err(Error::invalid(
             path,
@@ -64,7 +70,7 @@ pub(super) fn declared_size(path: &Path) -> Result<(usize, usize)> {
             ),
         ));
     }
-    Ok((h as usize, w as usize))
+    Ok((decoder, (h as usize, w as usize)))
 }
 
 fn open(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
@@ -81,8 +87,8 @@ fn cannot(path: &Path, e: image::ImageError) -> Error {
 /// Decodes one image file as grey levels, resized to `size` (height, width) if given:
 /// its declared size checked first, an image drawn only in its alpha channel refused.
 pub(super) fn decode(path: &Path, size: Option<(usize, usize)>) -> Result<Pixels> {
-    declared_size(path)?;
-    let image = open(path)?.decode().map_err(|e| cannot(path, e))?;
+    let (decoder, _) = checked_decoder(path)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| cannot(path, e))?;
     drawn_in_alpha(path, &image)?;
     let eight_bit = matches!(
         image.color(),
