@@ -117,12 +117,11 @@ pub fn load_part(
         idx_size_is(path, image_size, &test)?;
         return Ok((test, true));
     }
-    let loaded = load_data(path, image_size)?;
-    match (part, loaded.test) {
-        (Part::Auto | Part::Test, Some(test)) => Ok((test, true)),
-        (Part::Test, None) => Err(no_test()),
-        _ => Ok((loaded.train, false)),
+    if part == Part::Test && path.is_file() {
+        return Err(no_test()); // a `.npy` is one set: refused before it is read
     }
+    let loaded = load_data(path, image_size)?;
+    Ok((loaded.train, false))
 }
 
 /// Parses `HxW` (e.g. `28x28`; `×` and `X` work too) into (height, width).
